@@ -1,0 +1,2 @@
+//! The relance binary.
+fn main() {}

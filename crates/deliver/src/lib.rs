@@ -1,0 +1,1 @@
+//! relance-deliver (to be written).

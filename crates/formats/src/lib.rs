@@ -1,0 +1,1 @@
+//! relance-formats (to be written).

@@ -1,0 +1,1 @@
+//! relance-render (to be written).

@@ -1,0 +1,1 @@
+//! relance-store (to be written).
