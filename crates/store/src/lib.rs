@@ -1,1 +1,22 @@
-//! relance-store (to be written).
+//! relance-store: persistence on SQLite (embedded default) and PostgreSQL, with sqlx.
+//!
+//! One code path serves both engines: queries are written in the SQL both accept, with `$N`
+//! placeholders, and run through sqlx's `Any` driver. Migrations live in parallel folders
+//! (`migrations/sqlite`, `migrations/postgres`, same file names), are embedded in the binary
+//! and run at start. Dates are stored as ISO 8601 text and amounts as integer minor units next
+//! to their currency, so both engines sort, compare and sum them the same way.
+//!
+//! Every query is scoped by a creditor id: a row never leaks from one tenant to another.
+
+mod db;
+mod error;
+
+pub mod creditors;
+pub mod customers;
+pub mod events;
+pub mod imports;
+pub mod payments;
+pub mod reports;
+
+pub use db::{Backend, Store};
+pub use error::StoreError;

@@ -1,0 +1,187 @@
+//! Connecting, migrating and backing up the database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+use crate::error::{Result, StoreError};
+
+/// Which engine is behind the pool: a few statements (backup, locking) differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The handle every repository function takes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating the SQLite file when needed) and migrates the database at `url`.
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn open(url: &str) -> Result<Store> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens without migrating (used by `relance migrate` to report what it applies).
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact(url)));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool_options = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL: readers never block the writer; busy_timeout: a second
+                        // writer waits instead of failing at once.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(8),
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Applies the embedded migrations that are not applied yet; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let before: i64 = self.applied_migrations().await.unwrap_or(0);
+        migrator.run(&self.pool).await?;
+        let after = self.applied_migrations().await?;
+        Ok(usize::try_from(after - before).unwrap_or(0))
+    }
+
+    async fn applied_migrations(&self) -> Result<i64> {
+        let n: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying pool, for crates that add their own tables (outbox, sessions).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// An online, consistent copy of a SQLite database while it is in use (`VACUUM INTO`).
+    /// PostgreSQL has its own tool for that: pg_dump.
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                let target = path.to_string_lossy().replace('\'', "''");
+                sqlx::query(&format!("VACUUM INTO '{target}'")).execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Postgres => Err(StoreError::Unsupported(
+                "on PostgreSQL, back up with pg_dump (for example: pg_dump -Fc -f relance.dump DATABASE_URL)".into(),
+            )),
+        }
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A database URL safe to print: the password is replaced by `***`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `($1,$2,$3),($4,$5,$6)…` for a multi-row insert of `rows` rows of `cols` columns.
+pub(crate) fn value_rows(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 6);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            out.push(',');
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push(',');
+            }
+            out.push('$');
+            out.push_str(&n.to_string());
+            n += 1;
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `$start,$start+1,…` for an `IN (…)` list.
+pub(crate) fn placeholder_list(start: usize, count: usize) -> String {
+    (start..start + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(",")
+}
+
+/// Now, as stored in `*_at` columns (UTC, RFC 3339).
+pub(crate) fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hides_passwords_in_urls() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("sqlite://relance.db"), "sqlite://relance.db");
+    }
+
+    #[test]
+    fn builds_numbered_placeholders() {
+        assert_eq!(value_rows(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(placeholder_list(3, 2), "$3,$4");
+    }
+}

@@ -1,0 +1,580 @@
+//! Importing invoices and credit notes: all-or-nothing, idempotent, and fast.
+//!
+//! An import is one transaction. Rows arrive in batches; each batch looks up the invoices it
+//! names (so a daily import of fifty invoices into a ledger of a million costs fifty lookups,
+//! not a million), inserts what is new with multi-row statements, updates what changed and
+//! records each change on the timeline. Re-importing the same file changes nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use relance_core::ids::{CreditorId, CustomerId, ItemId};
+use relance_core::ledger::{allocate, ItemKind, OpenInvoice};
+use relance_core::money::{Currency, Money};
+use sqlx::{Any, Row, Transaction};
+
+use crate::customers::{customer_from_row, join_list, CustomerFields, CustomerRecord, CUSTOMER_COLUMNS};
+use crate::db::{now_text, placeholder_list, value_rows};
+use crate::error::{Result, StoreError};
+use crate::events::{append, NewEvent};
+use crate::Store;
+
+/// One invoice or credit note read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRecord {
+    /// Line in the source file, for messages.
+    pub line: u64,
+    pub kind: ItemKind,
+    pub number: String,
+    pub customer: CustomerFields,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    /// Negative for a credit note.
+    pub total: Money,
+    /// Settled outside relance, as the export says.
+    pub paid: Money,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub customers_created: u64,
+    pub customers_updated: u64,
+    /// One line per changed invoice or customer ("F-001: amount 100.00 → 120.00").
+    pub changes: Vec<String>,
+}
+
+const BATCH: usize = 1000;
+const ITEM_COLUMNS: usize = 11;
+
+struct ExistingItem {
+    id: ItemId,
+    customer_id: CustomerId,
+    issue_date: String,
+    due_date: String,
+    currency: String,
+    total_minor: i64,
+    paid_minor: i64,
+}
+
+/// An import in progress: holds the transaction until [`InvoiceImport::commit`].
+pub struct InvoiceImport {
+    tx: Transaction<'static, Any>,
+    creditor: CreditorId,
+    source: String,
+    today: NaiveDate,
+    customers: HashMap<String, CustomerRecord>,
+    batch: Vec<InvoiceRecord>,
+    touched_customers: HashSet<i64>,
+    summary: ImportSummary,
+}
+
+impl Store {
+    /// Starts an import for `creditor`; `today` dates the timeline entries of changes.
+    pub async fn begin_invoice_import(&self, creditor: CreditorId, source: &str, today: NaiveDate) -> Result<InvoiceImport> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE creditor_id = $1"))
+            .bind(creditor.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut customers = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let c = customer_from_row(row)?;
+            customers.insert(c.code.clone(), c);
+        }
+        Ok(InvoiceImport {
+            tx,
+            creditor,
+            source: source.to_string(),
+            today,
+            customers,
+            batch: Vec::with_capacity(BATCH),
+            touched_customers: HashSet::new(),
+            summary: ImportSummary::default(),
+        })
+    }
+}
+
+impl InvoiceImport {
+    /// Adds one record; writes a batch when it is full.
+    pub async fn push(&mut self, record: InvoiceRecord) -> Result<()> {
+        self.batch.push(record);
+        if self.batch.len() >= BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left, applies available credits, logs the import and commits.
+    pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
+        self.flush().await?;
+        self.apply_credits().await?;
+        sqlx::query(
+            "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
+             VALUES ($1, 'invoices', $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.creditor.0)
+        .bind(&self.source)
+        .bind(to_i64(self.summary.rows))
+        .bind(to_i64(self.summary.created))
+        .bind(to_i64(self.summary.updated))
+        .bind(to_i64(self.summary.unchanged))
+        .bind(to_i64(warnings))
+        .bind(now_text())
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(self.summary)
+    }
+
+    /// Abandons the import: the database is left exactly as it was.
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.summary.rows += batch.len() as u64;
+        self.upsert_customers(&batch).await?;
+        let existing = self.existing_items(&batch).await?;
+
+        let mut new_rows: Vec<&InvoiceRecord> = Vec::with_capacity(batch.len());
+        for record in &batch {
+            let customer_id = self.customer_id(&record.customer.code)?;
+            self.touched_customers.insert(customer_id.0);
+            match existing.get(&(record.kind.as_str(), record.number.clone())) {
+                None => new_rows.push(record),
+                Some(old) => self.update_if_changed(record, customer_id, old).await?,
+            }
+        }
+        for chunk in new_rows.chunks(BATCH) {
+            self.insert_items(chunk).await?;
+        }
+        self.batch = batch;
+        self.batch.clear();
+        Ok(())
+    }
+
+    fn customer_id(&self, code: &str) -> Result<CustomerId> {
+        self.customers
+            .get(code)
+            .map(|c| c.id)
+            .ok_or_else(|| StoreError::UnknownCustomer(code.to_string()))
+    }
+
+    async fn upsert_customers(&mut self, batch: &[InvoiceRecord]) -> Result<()> {
+        let mut new: Vec<&CustomerFields> = Vec::new();
+        let mut seen_new: HashSet<&str> = HashSet::new();
+        for record in batch {
+            let fields = &record.customer;
+            match self.customers.get(&fields.code) {
+                None => {
+                    if seen_new.insert(fields.code.as_str()) {
+                        new.push(fields);
+                    }
+                }
+                Some(existing) => {
+                    let (next, changes) = existing.merged_with(fields);
+                    if !changes.is_empty() {
+                        self.update_customer(&next, &changes, record.line).await?;
+                        self.customers.insert(next.code.clone(), next);
+                    }
+                }
+            }
+        }
+        if new.is_empty() {
+            return Ok(());
+        }
+        let now = now_text();
+        for chunk in new.chunks(500) {
+            let sql = format!(
+                "INSERT INTO customers (creditor_id, code, name, kind, language, siren, emails, phones, address, created_at, updated_at) \
+                 VALUES {} RETURNING {CUSTOMER_COLUMNS}",
+                value_rows(chunk.len(), 11)
+            );
+            let mut query = sqlx::query(&sql);
+            for f in chunk {
+                query = query
+                    .bind(self.creditor.0)
+                    .bind(f.code.clone())
+                    .bind(f.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| f.code.clone()))
+                    .bind(f.kind.unwrap_or_default().as_str())
+                    .bind(f.language.unwrap_or_default().as_str())
+                    .bind(f.siren.clone())
+                    .bind(join_list(&f.emails))
+                    .bind(f.phone.clone().unwrap_or_default())
+                    .bind(f.address.clone().unwrap_or_default())
+                    .bind(now.clone())
+                    .bind(now.clone());
+            }
+            let rows = query.fetch_all(&mut *self.tx).await?;
+            for row in &rows {
+                let c = customer_from_row(row)?;
+                self.customers.insert(c.code.clone(), c);
+            }
+            self.summary.customers_created += rows.len() as u64;
+        }
+        Ok(())
+    }
+
+    async fn update_customer(&mut self, next: &CustomerRecord, changes: &[String], line: u64) -> Result<()> {
+        sqlx::query(
+            "UPDATE customers SET name = $1, kind = $2, language = $3, siren = $4, emails = $5, phones = $6, \
+             address = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
+        )
+        .bind(&next.name)
+        .bind(next.kind.as_str())
+        .bind(next.language.as_str())
+        .bind(&next.siren)
+        .bind(join_list(&next.emails))
+        .bind(join_list(&next.phones))
+        .bind(&next.address)
+        .bind(now_text())
+        .bind(next.id.0)
+        .bind(self.creditor.0)
+        .execute(&mut *self.tx)
+        .await?;
+        let summary = format!("customer {}: {}", next.code, changes.join("; "));
+        append(
+            &mut *self.tx,
+            &NewEvent {
+                creditor: self.creditor,
+                customer: Some(next.id),
+                item: None,
+                kind: "customer_changed".into(),
+                occurred_on: self.today,
+                summary: summary.clone(),
+                data: serde_json::json!({ "source": self.source, "line": line, "changes": changes }),
+            },
+        )
+        .await?;
+        self.summary.customers_updated += 1;
+        self.summary.changes.push(summary);
+        Ok(())
+    }
+
+    async fn existing_items(&mut self, batch: &[InvoiceRecord]) -> Result<HashMap<(&'static str, String), ExistingItem>> {
+        let numbers: Vec<&str> = {
+            let mut set: Vec<&str> = batch.iter().map(|r| r.number.as_str()).collect();
+            set.sort_unstable();
+            set.dedup();
+            set
+        };
+        let sql = format!(
+            "SELECT id, customer_id, kind, number, issue_date, due_date, currency, total_minor, paid_outside_minor \
+             FROM items WHERE creditor_id = $1 AND number IN ({})",
+            placeholder_list(2, numbers.len())
+        );
+        let mut query = sqlx::query(&sql).bind(self.creditor.0);
+        for n in &numbers {
+            query = query.bind(n.to_string());
+        }
+        let rows = query.fetch_all(&mut *self.tx).await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let kind = if kind == "credit_note" { "credit_note" } else { "invoice" };
+            out.insert(
+                (kind, row.try_get::<String, _>("number")?),
+                ExistingItem {
+                    id: ItemId(row.try_get("id")?),
+                    customer_id: CustomerId(row.try_get("customer_id")?),
+                    issue_date: row.try_get("issue_date")?,
+                    due_date: row.try_get("due_date")?,
+                    currency: row.try_get("currency")?,
+                    total_minor: row.try_get("total_minor")?,
+                    paid_minor: row.try_get("paid_outside_minor")?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    async fn insert_items(&mut self, rows: &[&InvoiceRecord]) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
+             total_minor, paid_outside_minor, source, updated_at) VALUES {}",
+            value_rows(rows.len(), ITEM_COLUMNS)
+        );
+        let now = now_text();
+        let mut query = sqlx::query(&sql);
+        for r in rows {
+            let customer_id = self.customer_id(&r.customer.code)?;
+            query = query
+                .bind(self.creditor.0)
+                .bind(customer_id.0)
+                .bind(r.kind.as_str())
+                .bind(r.number.clone())
+                .bind(r.issue_date.to_string())
+                .bind(r.due_date.to_string())
+                .bind(r.total.currency.code().to_string())
+                .bind(r.total.to_minor()?)
+                .bind(r.paid.to_minor()?)
+                .bind(self.source.clone())
+                .bind(now.clone());
+        }
+        query.execute(&mut *self.tx).await?;
+        self.summary.created += rows.len() as u64;
+        Ok(())
+    }
+
+    async fn update_if_changed(&mut self, r: &InvoiceRecord, customer_id: CustomerId, old: &ExistingItem) -> Result<()> {
+        let currency = r.total.currency;
+        let total = r.total.to_minor()?;
+        let paid = r.paid.to_minor()?;
+        let issue = r.issue_date.to_string();
+        let due = r.due_date.to_string();
+        let mut changes = Vec::new();
+        if old.customer_id != customer_id {
+            changes.push(format!("customer → {}", r.customer.code));
+        }
+        if old.issue_date != issue {
+            changes.push(format!("issue date {} → {}", old.issue_date, issue));
+        }
+        if old.due_date != due {
+            changes.push(format!("due date {} → {}", old.due_date, due));
+        }
+        if old.currency != currency.code() {
+            changes.push(format!("currency {} → {}", old.currency, currency));
+        }
+        let old_currency = Currency::parse(&old.currency).unwrap_or(currency);
+        if old.total_minor != total {
+            changes.push(format!(
+                "amount {} → {}",
+                Money::from_minor(old.total_minor, old_currency).to_plain_string(),
+                r.total.to_plain_string()
+            ));
+        }
+        if old.paid_minor != paid {
+            changes.push(format!(
+                "paid {} → {}",
+                Money::from_minor(old.paid_minor, old_currency).to_plain_string(),
+                r.paid.to_plain_string()
+            ));
+        }
+        if changes.is_empty() {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE items SET customer_id = $1, issue_date = $2, due_date = $3, currency = $4, total_minor = $5, \
+             paid_outside_minor = $6, source = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
+        )
+        .bind(customer_id.0)
+        .bind(issue)
+        .bind(due)
+        .bind(currency.code().to_string())
+        .bind(total)
+        .bind(paid)
+        .bind(self.source.clone())
+        .bind(now_text())
+        .bind(old.id.0)
+        .bind(self.creditor.0)
+        .execute(&mut *self.tx)
+        .await?;
+        let summary = format!("{}: {}", r.number, changes.join("; "));
+        append(
+            &mut *self.tx,
+            &NewEvent {
+                creditor: self.creditor,
+                customer: Some(customer_id),
+                item: Some(old.id),
+                kind: "invoice_changed".into(),
+                occurred_on: self.today,
+                summary: summary.clone(),
+                data: serde_json::json!({ "source": self.source, "line": r.line, "changes": changes }),
+            },
+        )
+        .await?;
+        self.summary.updated += 1;
+        self.summary.changes.push(summary);
+        Ok(())
+    }
+
+    /// Applies open credit notes and unallocated payments of the customers this import touched.
+    async fn apply_credits(&mut self) -> Result<()> {
+        if self.touched_customers.is_empty() {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT DISTINCT customer_id FROM items WHERE creditor_id = $1 AND kind = 'credit_note' AND open_minor < 0 \
+             UNION SELECT DISTINCT customer_id FROM payments WHERE creditor_id = $1 AND unallocated_minor > 0 \
+             AND customer_id IS NOT NULL",
+        )
+        .bind(self.creditor.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for row in rows {
+            let id: i64 = row.try_get(0)?;
+            if self.touched_customers.contains(&id) {
+                settle_customer(&mut self.tx, self.creditor, CustomerId(id), self.today).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Open invoices of a customer, oldest first, as the allocation rule wants them.
+pub(crate) async fn open_invoices(
+    tx: &mut Transaction<'static, Any>,
+    creditor: CreditorId,
+    customer: CustomerId,
+) -> Result<Vec<OpenInvoice>> {
+    let rows = sqlx::query(
+        "SELECT id, number, issue_date, due_date, currency, open_minor FROM items \
+         WHERE creditor_id = $1 AND customer_id = $2 AND kind = 'invoice' AND open_minor > 0 \
+         ORDER BY due_date, issue_date, number",
+    )
+    .bind(creditor.0)
+    .bind(customer.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+            Ok(OpenInvoice {
+                id: ItemId(row.try_get("id")?),
+                number: row.try_get("number")?,
+                issue_date: parse_date(&row.try_get::<String, _>("issue_date")?)?,
+                due_date: parse_date(&row.try_get::<String, _>("due_date")?)?,
+                open: Money::from_minor(row.try_get("open_minor")?, currency),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn parse_date(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("bad stored date {text}")))
+}
+
+/// Uses a customer's credits (open credit notes, then unallocated payments, oldest first) to
+/// settle their open invoices, oldest first. This is the automatic lettrage of credit notes.
+pub(crate) async fn settle_customer(
+    tx: &mut Transaction<'static, Any>,
+    creditor: CreditorId,
+    customer: CustomerId,
+    today: NaiveDate,
+) -> Result<()> {
+    let credit_notes = sqlx::query(
+        "SELECT id, number, currency, open_minor FROM items WHERE creditor_id = $1 AND customer_id = $2 \
+         AND kind = 'credit_note' AND open_minor < 0 ORDER BY issue_date, number",
+    )
+    .bind(creditor.0)
+    .bind(customer.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in credit_notes {
+        let id: i64 = row.try_get("id")?;
+        let number: String = row.try_get("number")?;
+        let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+        let credit = Money::from_minor(-row.try_get::<i64, _>("open_minor")?, currency);
+        let open = open_invoices(tx, creditor, customer).await?;
+        let plan = allocate(credit, None, &open);
+        let mut used = 0i64;
+        for (item, amount) in &plan.allocations {
+            let minor = amount.to_minor()?;
+            used += minor;
+            write_allocation(tx, creditor, *item, None, Some(ItemId(id)), minor, today).await?;
+        }
+        if used > 0 {
+            sqlx::query("UPDATE items SET allocated_minor = allocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
+                .bind(used)
+                .bind(id)
+                .bind(creditor.0)
+                .execute(&mut **tx)
+                .await?;
+            let names: Vec<String> = plan.allocations.iter().filter_map(|(i, _)| open.iter().find(|o| o.id == *i).map(|o| o.number.clone())).collect();
+            append(
+                &mut **tx,
+                &NewEvent {
+                    creditor,
+                    customer: Some(customer),
+                    item: Some(ItemId(id)),
+                    kind: "credit_note_applied".into(),
+                    occurred_on: today,
+                    summary: format!(
+                        "credit note {number} of {} applied to {}",
+                        Money::from_minor(used, currency).to_plain_string(),
+                        names.join(", ")
+                    ),
+                    data: serde_json::json!({ "invoices": names }),
+                },
+            )
+            .await?;
+        }
+    }
+    let payments = sqlx::query(
+        "SELECT id, currency, unallocated_minor FROM payments WHERE creditor_id = $1 AND customer_id = $2 \
+         AND unallocated_minor > 0 ORDER BY received_on, id",
+    )
+    .bind(creditor.0)
+    .bind(customer.0)
+    .fetch_all(&mut **tx)
+    .await?;
+    for row in payments {
+        let id: i64 = row.try_get("id")?;
+        let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+        let credit = Money::from_minor(row.try_get("unallocated_minor")?, currency);
+        let open = open_invoices(tx, creditor, customer).await?;
+        let plan = allocate(credit, None, &open);
+        let mut used = 0i64;
+        for (item, amount) in &plan.allocations {
+            let minor = amount.to_minor()?;
+            used += minor;
+            write_allocation(tx, creditor, *item, Some(id), None, minor, today).await?;
+        }
+        if used > 0 {
+            sqlx::query("UPDATE payments SET unallocated_minor = unallocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
+                .bind(used)
+                .bind(id)
+                .bind(creditor.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Records one allocation and raises the item's allocated amount in the same transaction.
+pub(crate) async fn write_allocation(
+    tx: &mut Transaction<'static, Any>,
+    creditor: CreditorId,
+    item: ItemId,
+    payment: Option<i64>,
+    credit_note: Option<ItemId>,
+    minor: i64,
+    on: NaiveDate,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO allocations (creditor_id, item_id, payment_id, credit_note_id, amount_minor, allocated_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(creditor.0)
+    .bind(item.0)
+    .bind(payment)
+    .bind(credit_note.map(|c| c.0))
+    .bind(minor)
+    .bind(on.to_string())
+    .bind(now_text())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE items SET allocated_minor = allocated_minor + $1 WHERE id = $2 AND creditor_id = $3")
+        .bind(minor)
+        .bind(item.0)
+        .bind(creditor.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Importing payments and allocating them (lettrage) to open invoices, all in one transaction.
+
+use chrono::NaiveDate;
+use relance_core::ids::{CreditorId, CustomerId, ItemId};
+use relance_core::ledger::allocate;
+use relance_core::money::Money;
+use sqlx::Row;
+
+use crate::db::now_text;
+use crate::error::{Result, StoreError};
+use crate::events::{append, NewEvent};
+use crate::imports::{open_invoices, write_allocation};
+use crate::Store;
+
+/// One payment read from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub line: u64,
+    pub date: NaiveDate,
+    pub amount: Money,
+    pub reference: String,
+    pub customer_code: Option<String>,
+    pub invoice_number: Option<String>,
+    /// The bank's own entry reference: the strongest guard against importing twice.
+    pub bank_reference: Option<String>,
+}
+
+/// A row the store refuses, with the column to blame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowProblem {
+    pub line: u64,
+    pub column: &'static str,
+    pub value: String,
+    pub message: String,
+}
+
+/// What a payment import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PaymentSummary {
+    pub rows: u64,
+    pub created: u64,
+    /// Already imported earlier (same bank reference or same row): skipped.
+    pub duplicates: u64,
+    pub allocated_minor: i64,
+    pub unallocated_minor: i64,
+    /// One line per payment ("2026-03-02 1200.00 EUR from C001 → F-001 (paid)").
+    pub lines: Vec<String>,
+}
+
+/// Outcome of a payment import: done, or refused with every problem found.
+#[derive(Debug)]
+pub enum PaymentImport {
+    Done(PaymentSummary),
+    Refused(Vec<RowProblem>),
+}
+
+impl Store {
+    /// Imports payments: each goes to the invoice it names, else to the customer's oldest open
+    /// invoices; an overpayment stays as an unallocated credit on the customer. A payment
+    /// already imported (same bank reference, or the same row of the same content) is skipped.
+    /// Any unknown customer or invoice refuses the whole import.
+    #[tracing::instrument(skip(self, records), fields(rows = records.len()))]
+    pub async fn import_payments(
+        &self,
+        creditor: CreditorId,
+        source: &str,
+        records: &[PaymentRecord],
+        today: NaiveDate,
+    ) -> Result<PaymentImport> {
+        let mut tx = self.pool.begin().await?;
+        let mut problems = Vec::new();
+        let mut summary = PaymentSummary::default();
+        let mut occurrences: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        for record in records {
+            summary.rows += 1;
+            let content = format!(
+                "{}|{}|{}|{}|{}|{}",
+                record.date,
+                record.amount,
+                record.customer_code.as_deref().unwrap_or(""),
+                record.invoice_number.as_deref().unwrap_or(""),
+                record.reference,
+                source_name(source)
+            );
+            let n = occurrences.entry(content.clone()).or_insert(0);
+            *n += 1;
+            let fingerprint = match &record.bank_reference {
+                Some(r) if !r.is_empty() => format!("bank:{r}"),
+                _ => format!("row:{content}#{n}"),
+            };
+            let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM payments WHERE creditor_id = $1 AND fingerprint = $2")
+                .bind(creditor.0)
+                .bind(&fingerprint)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if seen.is_some() {
+                summary.duplicates += 1;
+                continue;
+            }
+            let Some(customer) = resolve_customer(&mut tx, creditor, record, &mut problems).await? else {
+                continue;
+            };
+            if !problems.is_empty() {
+                // Keep checking the other rows, but write nothing more: the import is refused.
+                continue;
+            }
+            let open = open_invoices(&mut tx, creditor, customer.0).await?;
+            let plan = allocate(record.amount, record.invoice_number.as_deref(), &open);
+            let unallocated = plan.unallocated.to_minor()?;
+            let payment_id: i64 = sqlx::query_scalar(
+                "INSERT INTO payments (creditor_id, customer_id, received_on, currency, amount_minor, unallocated_minor, \
+                 reference, invoice_number, bank_reference, fingerprint, source, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+            )
+            .bind(creditor.0)
+            .bind(customer.0 .0)
+            .bind(record.date.to_string())
+            .bind(record.amount.currency.code().to_string())
+            .bind(record.amount.to_minor()?)
+            .bind(unallocated)
+            .bind(&record.reference)
+            .bind(&record.invoice_number)
+            .bind(&record.bank_reference)
+            .bind(&fingerprint)
+            .bind(source)
+            .bind(now_text())
+            .fetch_one(&mut *tx)
+            .await?;
+            let mut described = Vec::new();
+            for (item, amount) in &plan.allocations {
+                let minor = amount.to_minor()?;
+                write_allocation(&mut tx, creditor, *item, Some(payment_id), None, minor, record.date).await?;
+                summary.allocated_minor += minor;
+                if let Some(inv) = open.iter().find(|o| o.id == *item) {
+                    let settled = amount.amount >= inv.open.amount;
+                    described.push(format!(
+                        "{} {}{}",
+                        inv.number,
+                        amount.to_plain_string(),
+                        if settled { " (paid)" } else { " (partial)" }
+                    ));
+                }
+            }
+            summary.unallocated_minor += unallocated;
+            let mut text = format!(
+                "payment of {} received from {} (ref. {})",
+                record.amount, customer.1, record.reference
+            );
+            if !described.is_empty() {
+                text.push_str(&format!(" → {}", described.join(", ")));
+            }
+            if unallocated > 0 {
+                text.push_str(&format!("; {} kept as credit", plan.unallocated));
+            }
+            append(
+                &mut *tx,
+                &NewEvent {
+                    creditor,
+                    customer: Some(customer.0),
+                    item: plan.allocations.first().map(|(i, _)| *i),
+                    kind: "payment_received".into(),
+                    occurred_on: record.date,
+                    summary: text.clone(),
+                    data: serde_json::json!({
+                        "payment_id": payment_id,
+                        "amount": record.amount.to_plain_string(),
+                        "currency": record.amount.currency.code(),
+                        "allocations": plan.allocations.iter().map(|(i, m)| serde_json::json!({"item_id": i.0, "amount": m.to_plain_string()})).collect::<Vec<_>>(),
+                        "unallocated": plan.unallocated.to_plain_string(),
+                    }),
+                },
+            )
+            .await?;
+            summary.created += 1;
+            summary.lines.push(format!("{} {text}", record.date));
+        }
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            return Ok(PaymentImport::Refused(problems));
+        }
+        sqlx::query(
+            "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
+             VALUES ($1, 'payments', $2, $3, $4, 0, $5, 0, $6)",
+        )
+        .bind(creditor.0)
+        .bind(source)
+        .bind(i64::try_from(summary.rows).unwrap_or(i64::MAX))
+        .bind(i64::try_from(summary.created).unwrap_or(i64::MAX))
+        .bind(i64::try_from(summary.duplicates).unwrap_or(i64::MAX))
+        .bind(now_text())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PaymentImport::Done(summary))
+    }
+}
+
+fn source_name(source: &str) -> &str {
+    std::path::Path::new(source).file_name().and_then(|n| n.to_str()).unwrap_or(source)
+}
+
+/// Finds who paid: the customer named, else the owner of the invoice named.
+async fn resolve_customer(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    creditor: CreditorId,
+    record: &PaymentRecord,
+    problems: &mut Vec<RowProblem>,
+) -> Result<Option<(CustomerId, String)>> {
+    if let Some(code) = record.customer_code.as_deref().filter(|c| !c.is_empty()) {
+        let row = sqlx::query("SELECT id, code FROM customers WHERE creditor_id = $1 AND code = $2")
+            .bind(creditor.0)
+            .bind(code)
+            .fetch_optional(&mut **tx)
+            .await?;
+        return match row {
+            Some(row) => Ok(Some((CustomerId(row.try_get("id")?), row.try_get("code")?))),
+            None => {
+                problems.push(RowProblem {
+                    line: record.line,
+                    column: "customer_id",
+                    value: code.to_string(),
+                    message: "unknown customer: import their invoices first".into(),
+                });
+                Ok(None)
+            }
+        };
+    }
+    if let Some(number) = record.invoice_number.as_deref().filter(|n| !n.is_empty()) {
+        let row = sqlx::query(
+            "SELECT c.id, c.code FROM items i JOIN customers c ON c.id = i.customer_id \
+             WHERE i.creditor_id = $1 AND i.number = $2 AND i.kind = 'invoice'",
+        )
+        .bind(creditor.0)
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?;
+        return match row {
+            Some(row) => Ok(Some((CustomerId(row.try_get("id")?), row.try_get("code")?))),
+            None => {
+                problems.push(RowProblem {
+                    line: record.line,
+                    column: "invoice_number",
+                    value: number.to_string(),
+                    message: "unknown invoice, and no customer_id to tell who paid".into(),
+                });
+                Ok(None)
+            }
+        };
+    }
+    problems.push(RowProblem {
+        line: record.line,
+        column: "customer_id",
+        value: String::new(),
+        message: "neither customer_id nor invoice_number: cannot tell who paid".into(),
+    });
+    Ok(None)
+}
+
+/// Looks up an invoice's id by number (used by commands that name an invoice).
+impl Store {
+    pub async fn invoice_id(&self, creditor: CreditorId, number: &str) -> Result<ItemId> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM items WHERE creditor_id = $1 AND number = $2 AND kind = 'invoice'")
+                .bind(creditor.0)
+                .bind(number)
+                .fetch_optional(&self.pool)
+                .await?;
+        id.map(ItemId).ok_or_else(|| StoreError::UnknownInvoice(number.to_string()))
+    }
+}
