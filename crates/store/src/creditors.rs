@@ -124,7 +124,10 @@ impl Store {
                 0 => Err(StoreError::NoCreditor),
                 1 => all.into_iter().next().ok_or(StoreError::NoCreditor),
                 _ => Err(StoreError::SeveralCreditors(
-                    all.iter().map(|c| format!("{} \"{}\"", c.id, c.name)).collect::<Vec<_>>().join(", "),
+                    all.iter()
+                        .map(|c| format!("{} \"{}\"", c.id, c.name))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 )),
             },
         }

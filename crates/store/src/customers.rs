@@ -35,7 +35,8 @@ pub struct CustomerFields {
     pub language: Option<Language>,
 }
 
-pub(crate) const CUSTOMER_COLUMNS: &str = "id, code, name, kind, language, siren, emails, phones, address";
+pub(crate) const CUSTOMER_COLUMNS: &str =
+    "id, code, name, kind, language, siren, emails, phones, address";
 
 pub(crate) fn customer_from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRecord> {
     let kind: String = row.try_get("kind")?;
@@ -57,7 +58,11 @@ pub(crate) fn customer_from_row(row: &sqlx::any::AnyRow) -> Result<CustomerRecor
 
 /// Lists are stored as newline-separated text: portable across both engines.
 pub(crate) fn split_list(text: &str) -> Vec<String> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 pub(crate) fn join_list(items: &[String]) -> String {
@@ -69,7 +74,11 @@ impl CustomerRecord {
     pub(crate) fn merged_with(&self, fields: &CustomerFields) -> (CustomerRecord, Vec<String>) {
         let mut next = self.clone();
         let mut changes = Vec::new();
-        if let Some(name) = fields.name.as_ref().filter(|n| !n.is_empty() && **n != self.name) {
+        if let Some(name) = fields
+            .name
+            .as_ref()
+            .filter(|n| !n.is_empty() && **n != self.name)
+        {
             changes.push(format!("name \"{}\" → \"{}\"", self.name, name));
             next.name = name.clone();
         }
@@ -78,11 +87,19 @@ impl CustomerRecord {
             next.kind = kind;
         }
         if let Some(language) = fields.language.filter(|l| *l != self.language) {
-            changes.push(format!("language {} → {}", self.language.as_str(), language.as_str()));
+            changes.push(format!(
+                "language {} → {}",
+                self.language.as_str(),
+                language.as_str()
+            ));
             next.language = language;
         }
         if !fields.emails.is_empty() && fields.emails != self.emails {
-            changes.push(format!("e-mail {} → {}", self.emails.join(", "), fields.emails.join(", ")));
+            changes.push(format!(
+                "e-mail {} → {}",
+                self.emails.join(", "),
+                fields.emails.join(", ")
+            ));
             next.emails = fields.emails.clone();
         }
         if let Some(phone) = fields.phone.as_ref().filter(|p| !p.is_empty()) {
@@ -91,11 +108,19 @@ impl CustomerRecord {
                 next.phones = vec![phone.clone()];
             }
         }
-        if let Some(address) = fields.address.as_ref().filter(|a| !a.is_empty() && **a != self.address) {
+        if let Some(address) = fields
+            .address
+            .as_ref()
+            .filter(|a| !a.is_empty() && **a != self.address)
+        {
             changes.push("address".to_string());
             next.address = address.clone();
         }
-        if let Some(siren) = fields.siren.as_ref().filter(|s| Some(*s) != self.siren.as_ref()) {
+        if let Some(siren) = fields
+            .siren
+            .as_ref()
+            .filter(|s| Some(*s) != self.siren.as_ref())
+        {
             changes.push(format!("SIREN {}", siren));
             next.siren = Some(siren.clone());
         }
@@ -105,7 +130,11 @@ impl CustomerRecord {
 
 impl Store {
     /// The customer with this code, if any.
-    pub async fn customer_by_code(&self, creditor: CreditorId, code: &str) -> Result<Option<CustomerRecord>> {
+    pub async fn customer_by_code(
+        &self,
+        creditor: CreditorId,
+        code: &str,
+    ) -> Result<Option<CustomerRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE creditor_id = $1 AND code = $2"
         ))
@@ -128,9 +157,11 @@ impl Store {
     }
 
     pub async fn count_customers(&self, creditor: CreditorId) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM customers WHERE creditor_id = $1")
-            .bind(creditor.0)
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM customers WHERE creditor_id = $1",
+        )
+        .bind(creditor.0)
+        .fetch_one(&self.pool)
+        .await?)
     }
 }

@@ -61,7 +61,11 @@ where
 
 impl Store {
     /// A customer's timeline (or the creditor's whole timeline), oldest first.
-    pub async fn timeline(&self, creditor: CreditorId, customer_code: Option<&str>) -> Result<Vec<EventRecord>> {
+    pub async fn timeline(
+        &self,
+        creditor: CreditorId,
+        customer_code: Option<&str>,
+    ) -> Result<Vec<EventRecord>> {
         let sql = "SELECT e.id, c.code AS customer_code, i.number AS item_number, e.kind, e.occurred_on, \
                    e.recorded_at, e.summary, e.data \
                    FROM events e LEFT JOIN customers c ON c.id = e.customer_id \

@@ -13,7 +13,9 @@ use relance_core::ledger::{allocate, ItemKind, OpenInvoice};
 use relance_core::money::{Currency, Money};
 use sqlx::{Any, Row, Transaction};
 
-use crate::customers::{customer_from_row, join_list, CustomerFields, CustomerRecord, CUSTOMER_COLUMNS};
+use crate::customers::{
+    customer_from_row, join_list, CustomerFields, CustomerRecord, CUSTOMER_COLUMNS,
+};
 use crate::db::{now_text, placeholder_list, value_rows};
 use crate::error::{Result, StoreError};
 use crate::events::{append, NewEvent};
@@ -63,6 +65,7 @@ struct ExistingItem {
 
 /// An import in progress: holds the transaction until [`InvoiceImport::commit`].
 pub struct InvoiceImport {
+    backend: crate::Backend,
     tx: Transaction<'static, Any>,
     creditor: CreditorId,
     source: String,
@@ -75,18 +78,26 @@ pub struct InvoiceImport {
 
 impl Store {
     /// Starts an import for `creditor`; `today` dates the timeline entries of changes.
-    pub async fn begin_invoice_import(&self, creditor: CreditorId, source: &str, today: NaiveDate) -> Result<InvoiceImport> {
+    pub async fn begin_invoice_import(
+        &self,
+        creditor: CreditorId,
+        source: &str,
+        today: NaiveDate,
+    ) -> Result<InvoiceImport> {
         let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(&format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE creditor_id = $1"))
-            .bind(creditor.0)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE creditor_id = $1"
+        ))
+        .bind(creditor.0)
+        .fetch_all(&mut *tx)
+        .await?;
         let mut customers = HashMap::with_capacity(rows.len());
         for row in &rows {
             let c = customer_from_row(row)?;
             customers.insert(c.code.clone(), c);
         }
         Ok(InvoiceImport {
+            backend: self.backend(),
             tx,
             creditor,
             source: source.to_string(),
@@ -198,14 +209,19 @@ impl InvoiceImport {
             let sql = format!(
                 "INSERT INTO customers (creditor_id, code, name, kind, language, siren, emails, phones, address, created_at, updated_at) \
                  VALUES {} RETURNING {CUSTOMER_COLUMNS}",
-                value_rows(chunk.len(), 11)
+                value_rows(self.backend, chunk.len(), 11)
             );
             let mut query = sqlx::query(&sql);
             for f in chunk {
                 query = query
                     .bind(self.creditor.0)
                     .bind(f.code.clone())
-                    .bind(f.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| f.code.clone()))
+                    .bind(
+                        f.name
+                            .clone()
+                            .filter(|n| !n.is_empty())
+                            .unwrap_or_else(|| f.code.clone()),
+                    )
                     .bind(f.kind.unwrap_or_default().as_str())
                     .bind(f.language.unwrap_or_default().as_str())
                     .bind(f.siren.clone())
@@ -225,7 +241,12 @@ impl InvoiceImport {
         Ok(())
     }
 
-    async fn update_customer(&mut self, next: &CustomerRecord, changes: &[String], line: u64) -> Result<()> {
+    async fn update_customer(
+        &mut self,
+        next: &CustomerRecord,
+        changes: &[String],
+        line: u64,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE customers SET name = $1, kind = $2, language = $3, siren = $4, emails = $5, phones = $6, \
              address = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
@@ -261,7 +282,10 @@ impl InvoiceImport {
         Ok(())
     }
 
-    async fn existing_items(&mut self, batch: &[InvoiceRecord]) -> Result<HashMap<(&'static str, String), ExistingItem>> {
+    async fn existing_items(
+        &mut self,
+        batch: &[InvoiceRecord],
+    ) -> Result<HashMap<(&'static str, String), ExistingItem>> {
         let numbers: Vec<&str> = {
             let mut set: Vec<&str> = batch.iter().map(|r| r.number.as_str()).collect();
             set.sort_unstable();
@@ -270,8 +294,9 @@ impl InvoiceImport {
         };
         let sql = format!(
             "SELECT id, customer_id, kind, number, issue_date, due_date, currency, total_minor, paid_outside_minor \
-             FROM items WHERE creditor_id = $1 AND number IN ({})",
-            placeholder_list(2, numbers.len())
+             FROM items WHERE creditor_id = {} AND kind IN ('invoice', 'credit_note') AND number IN ({})",
+            if self.backend == crate::Backend::Sqlite { "?" } else { "$1" },
+            placeholder_list(self.backend, 2, numbers.len())
         );
         let mut query = sqlx::query(&sql).bind(self.creditor.0);
         for n in &numbers {
@@ -281,7 +306,11 @@ impl InvoiceImport {
         let mut out = HashMap::with_capacity(rows.len());
         for row in rows {
             let kind: String = row.try_get("kind")?;
-            let kind = if kind == "credit_note" { "credit_note" } else { "invoice" };
+            let kind = if kind == "credit_note" {
+                "credit_note"
+            } else {
+                "invoice"
+            };
             out.insert(
                 (kind, row.try_get::<String, _>("number")?),
                 ExistingItem {
@@ -302,7 +331,7 @@ impl InvoiceImport {
         let sql = format!(
             "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
              total_minor, paid_outside_minor, source, updated_at) VALUES {}",
-            value_rows(rows.len(), ITEM_COLUMNS)
+            value_rows(self.backend, rows.len(), ITEM_COLUMNS)
         );
         let now = now_text();
         let mut query = sqlx::query(&sql);
@@ -326,7 +355,12 @@ impl InvoiceImport {
         Ok(())
     }
 
-    async fn update_if_changed(&mut self, r: &InvoiceRecord, customer_id: CustomerId, old: &ExistingItem) -> Result<()> {
+    async fn update_if_changed(
+        &mut self,
+        r: &InvoiceRecord,
+        customer_id: CustomerId,
+        old: &ExistingItem,
+    ) -> Result<()> {
         let currency = r.total.currency;
         let total = r.total.to_minor()?;
         let paid = r.paid.to_minor()?;
@@ -456,7 +490,8 @@ pub(crate) async fn open_invoices(
 }
 
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| StoreError::Corrupt(format!("bad stored date {text}")))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Corrupt(format!("bad stored date {text}")))
 }
 
 /// Uses a customer's credits (open credit notes, then unallocated payments, oldest first) to
@@ -495,7 +530,11 @@ pub(crate) async fn settle_customer(
                 .bind(creditor.0)
                 .execute(&mut **tx)
                 .await?;
-            let names: Vec<String> = plan.allocations.iter().filter_map(|(i, _)| open.iter().find(|o| o.id == *i).map(|o| o.number.clone())).collect();
+            let names: Vec<String> = plan
+                .allocations
+                .iter()
+                .filter_map(|(i, _)| open.iter().find(|o| o.id == *i).map(|o| o.number.clone()))
+                .collect();
             append(
                 &mut **tx,
                 &NewEvent {

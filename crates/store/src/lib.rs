@@ -18,5 +18,5 @@ pub mod imports;
 pub mod payments;
 pub mod reports;
 
-pub use db::{Backend, Store};
+pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;

@@ -70,7 +70,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut problems = Vec::new();
         let mut summary = PaymentSummary::default();
-        let mut occurrences: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        let mut occurrences: std::collections::HashMap<String, u32> =
+            std::collections::HashMap::new();
         for record in records {
             summary.rows += 1;
             let content = format!(
@@ -88,16 +89,19 @@ impl Store {
                 Some(r) if !r.is_empty() => format!("bank:{r}"),
                 _ => format!("row:{content}#{n}"),
             };
-            let seen: Option<i64> = sqlx::query_scalar("SELECT id FROM payments WHERE creditor_id = $1 AND fingerprint = $2")
-                .bind(creditor.0)
-                .bind(&fingerprint)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let seen: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM payments WHERE creditor_id = $1 AND fingerprint = $2",
+            )
+            .bind(creditor.0)
+            .bind(&fingerprint)
+            .fetch_optional(&mut *tx)
+            .await?;
             if seen.is_some() {
                 summary.duplicates += 1;
                 continue;
             }
-            let Some(customer) = resolve_customer(&mut tx, creditor, record, &mut problems).await? else {
+            let Some(customer) = resolve_customer(&mut tx, creditor, record, &mut problems).await?
+            else {
                 continue;
             };
             if !problems.is_empty() {
@@ -129,7 +133,16 @@ impl Store {
             let mut described = Vec::new();
             for (item, amount) in &plan.allocations {
                 let minor = amount.to_minor()?;
-                write_allocation(&mut tx, creditor, *item, Some(payment_id), None, minor, record.date).await?;
+                write_allocation(
+                    &mut tx,
+                    creditor,
+                    *item,
+                    Some(payment_id),
+                    None,
+                    minor,
+                    record.date,
+                )
+                .await?;
                 summary.allocated_minor += minor;
                 if let Some(inv) = open.iter().find(|o| o.id == *item) {
                     let settled = amount.amount >= inv.open.amount;
@@ -196,7 +209,10 @@ impl Store {
 }
 
 fn source_name(source: &str) -> &str {
-    std::path::Path::new(source).file_name().and_then(|n| n.to_str()).unwrap_or(source)
+    std::path::Path::new(source)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(source)
 }
 
 /// Finds who paid: the customer named, else the owner of the invoice named.
@@ -207,11 +223,12 @@ async fn resolve_customer(
     problems: &mut Vec<RowProblem>,
 ) -> Result<Option<(CustomerId, String)>> {
     if let Some(code) = record.customer_code.as_deref().filter(|c| !c.is_empty()) {
-        let row = sqlx::query("SELECT id, code FROM customers WHERE creditor_id = $1 AND code = $2")
-            .bind(creditor.0)
-            .bind(code)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, code FROM customers WHERE creditor_id = $1 AND code = $2")
+                .bind(creditor.0)
+                .bind(code)
+                .fetch_optional(&mut **tx)
+                .await?;
         return match row {
             Some(row) => Ok(Some((CustomerId(row.try_get("id")?), row.try_get("code")?))),
             None => {
@@ -259,12 +276,14 @@ async fn resolve_customer(
 /// Looks up an invoice's id by number (used by commands that name an invoice).
 impl Store {
     pub async fn invoice_id(&self, creditor: CreditorId, number: &str) -> Result<ItemId> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM items WHERE creditor_id = $1 AND number = $2 AND kind = 'invoice'")
-                .bind(creditor.0)
-                .bind(number)
-                .fetch_optional(&self.pool)
-                .await?;
-        id.map(ItemId).ok_or_else(|| StoreError::UnknownInvoice(number.to_string()))
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM items WHERE creditor_id = $1 AND number = $2 AND kind = 'invoice'",
+        )
+        .bind(creditor.0)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        id.map(ItemId)
+            .ok_or_else(|| StoreError::UnknownInvoice(number.to_string()))
     }
 }

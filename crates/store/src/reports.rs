@@ -35,7 +35,11 @@ pub struct InvoiceFilter {
 
 impl Store {
     /// Invoices and credit notes, by customer then due date.
-    pub async fn invoice_lines(&self, creditor: CreditorId, filter: &InvoiceFilter) -> Result<Vec<InvoiceLine>> {
+    pub async fn invoice_lines(
+        &self,
+        creditor: CreditorId,
+        filter: &InvoiceFilter,
+    ) -> Result<Vec<InvoiceLine>> {
         let sql = "SELECT i.number, i.kind, c.code, c.name, i.issue_date, i.due_date, i.currency, i.total_minor, \
                    i.paid_outside_minor + i.allocated_minor AS settled_minor, i.open_minor \
                    FROM items i JOIN customers c ON c.id = i.customer_id \
@@ -71,9 +75,19 @@ impl Store {
 
     /// The aged balance on `as_of`: each customer's open amounts (credit notes and unallocated
     /// payments included, so the total is what the customer really owes) by lateness bucket.
-    pub async fn aging(&self, creditor: CreditorId, as_of: NaiveDate, customer: Option<&str>) -> Result<Vec<AgingLine>> {
+    pub async fn aging(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+        customer: Option<&str>,
+    ) -> Result<Vec<AgingLine>> {
         // Bucket limits as ISO dates: TEXT comparison orders them correctly on both engines.
-        let back = |days: u64| as_of.checked_sub_days(Days::new(days)).unwrap_or(as_of).to_string();
+        let back = |days: u64| {
+            as_of
+                .checked_sub_days(Days::new(days))
+                .unwrap_or(as_of)
+                .to_string()
+        };
         let sql = "SELECT c.code, c.name, i.currency, \
              CAST(SUM(CASE WHEN i.due_date >= $2 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b0, \
              CAST(SUM(CASE WHEN i.due_date < $2 AND i.due_date >= $3 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b1, \
@@ -120,7 +134,10 @@ impl Store {
             let code: String = row.try_get("code")?;
             let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
             let credit = Money::from_minor(row.try_get("credit")?, currency).amount;
-            if let Some(line) = lines.iter_mut().find(|l| l.customer == code && l.currency == currency.code()) {
+            if let Some(line) = lines
+                .iter_mut()
+                .find(|l| l.customer == code && l.currency == currency.code())
+            {
                 line.buckets[0] -= credit;
             }
         }

@@ -25,7 +25,14 @@ fn eur(s: &str) -> Money {
     Money::eur(Decimal::from_str(s).expect("decimal"))
 }
 
-fn invoice(line: u64, number: &str, customer: &str, due: &str, total: &str, paid: &str) -> InvoiceRecord {
+fn invoice(
+    line: u64,
+    number: &str,
+    customer: &str,
+    due: &str,
+    total: &str,
+    paid: &str,
+) -> InvoiceRecord {
     InvoiceRecord {
         line,
         kind: ItemKind::Invoice,
@@ -45,15 +52,25 @@ fn invoice(line: u64, number: &str, customer: &str, due: &str, total: &str, paid
 
 async fn creditor(store: &Store, name: &str) -> CreditorId {
     let (c, created) = store
-        .upsert_creditor(&CreditorInput { name: name.into(), ..Default::default() })
+        .upsert_creditor(&CreditorInput {
+            name: name.into(),
+            ..Default::default()
+        })
         .await
         .expect("creditor");
     assert!(created);
     c.id
 }
 
-async fn import(store: &Store, creditor: CreditorId, records: Vec<InvoiceRecord>) -> relance_store::imports::ImportSummary {
-    let mut session = store.begin_invoice_import(creditor, "test.csv", d("2026-03-01")).await.expect("begin");
+async fn import(
+    store: &Store,
+    creditor: CreditorId,
+    records: Vec<InvoiceRecord>,
+) -> relance_store::imports::ImportSummary {
+    let mut session = store
+        .begin_invoice_import(creditor, "test.csv", d("2026-03-01"))
+        .await
+        .expect("begin");
     for r in records {
         session.push(r).await.expect("push");
     }
@@ -61,156 +78,331 @@ async fn import(store: &Store, creditor: CreditorId, records: Vec<InvoiceRecord>
 }
 
 async fn open_of(store: &Store, creditor: CreditorId, number: &str) -> String {
-    let lines = store.invoice_lines(creditor, &InvoiceFilter::default()).await.expect("lines");
-    lines.into_iter().find(|l| l.number == number).map(|l| l.open_amount).expect("invoice listed")
+    let lines = store
+        .invoice_lines(creditor, &InvoiceFilter::default())
+        .await
+        .expect("lines");
+    lines
+        .into_iter()
+        .find(|l| l.number == number)
+        .map(|l| l.open_amount)
+        .expect("invoice listed")
 }
 
-on_both_databases!(reimporting_the_same_file_changes_nothing_and_a_newer_export_updates, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    let first = vec![
-        invoice(2, "F-001", "C1", "2026-02-01", "1200.00", "0"),
-        invoice(3, "F-002", "C1", "2026-02-15", "300.50", "0"),
-        invoice(4, "F-003", "C2", "2026-03-01", "99.99", "0"),
-    ];
-    let s = import(&store, c, first.clone()).await;
-    assert_eq!((s.created, s.updated, s.unchanged, s.customers_created), (3, 0, 0, 2));
+on_both_databases!(
+    reimporting_the_same_file_changes_nothing_and_a_newer_export_updates,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        let first = vec![
+            invoice(2, "F-001", "C1", "2026-02-01", "1200.00", "0"),
+            invoice(3, "F-002", "C1", "2026-02-15", "300.50", "0"),
+            invoice(4, "F-003", "C2", "2026-03-01", "99.99", "0"),
+        ];
+        let s = import(&store, c, first.clone()).await;
+        assert_eq!(
+            (s.created, s.updated, s.unchanged, s.customers_created),
+            (3, 0, 0, 2)
+        );
 
-    let again = import(&store, c, first.clone()).await;
-    assert_eq!((again.created, again.updated, again.unchanged, again.customers_created), (0, 0, 3, 0));
+        let again = import(&store, c, first.clone()).await;
+        assert_eq!(
+            (
+                again.created,
+                again.updated,
+                again.unchanged,
+                again.customers_created
+            ),
+            (0, 0, 3, 0)
+        );
 
-    let mut newer = first;
-    newer[0].paid = eur("200.00");
-    newer[1].total = eur("320.50");
-    let s = import(&store, c, newer).await;
-    assert_eq!((s.created, s.updated, s.unchanged), (0, 2, 1));
-    assert!(s.changes.iter().any(|l| l == "F-002: amount 300.50 → 320.50"), "{:?}", s.changes);
-    assert_eq!(open_of(&store, c, "F-001").await, "1000.00");
-    let timeline = store.timeline(c, Some("C1")).await.expect("timeline");
-    assert_eq!(timeline.iter().filter(|e| e.kind == "invoice_changed").count(), 2);
-});
-
-on_both_databases!(an_abandoned_import_leaves_the_database_as_it_was, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    import(&store, c, vec![invoice(2, "F-001", "C1", "2026-02-01", "100", "0")]).await;
-    let mut session = store.begin_invoice_import(c, "bad.csv", d("2026-03-01")).await.expect("begin");
-    for i in 0..2500 {
-        session.push(invoice(i + 2, &format!("G-{i}"), &format!("N{}", i % 7), "2026-02-01", "10", "0")).await.expect("push");
+        let mut newer = first;
+        newer[0].paid = eur("200.00");
+        newer[1].total = eur("320.50");
+        let s = import(&store, c, newer).await;
+        assert_eq!((s.created, s.updated, s.unchanged), (0, 2, 1));
+        assert!(
+            s.changes
+                .iter()
+                .any(|l| l == "F-002: amount 300.50 → 320.50"),
+            "{:?}",
+            s.changes
+        );
+        assert_eq!(open_of(&store, c, "F-001").await, "1000.00");
+        let timeline = store.timeline(c, Some("C1")).await.expect("timeline");
+        assert_eq!(
+            timeline
+                .iter()
+                .filter(|e| e.kind == "invoice_changed")
+                .count(),
+            2
+        );
     }
-    session.push(invoice(9999, "F-001", "C1", "2026-02-01", "999", "0")).await.expect("push");
-    session.rollback().await.expect("rollback");
-    let lines = store.invoice_lines(c, &InvoiceFilter::default()).await.expect("lines");
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0].amount, "100.00");
-    assert_eq!(store.count_customers(c).await.expect("count"), 1);
-});
+);
 
-on_both_databases!(payments_go_to_the_named_invoice_then_the_oldest_and_overpayments_stay_as_credit, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    import(
-        &store,
-        c,
-        vec![
-            invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0"),
-            invoice(3, "F-002", "C1", "2026-01-15", "50.00", "0"),
-            invoice(4, "F-003", "C1", "2026-03-01", "70.00", "0"),
-        ],
-    )
-    .await;
-    let payments = vec![
-        PaymentRecord { line: 2, date: d("2026-03-02"), amount: eur("80.00"), reference: "VIR F-003".into(), customer_code: None, invoice_number: Some("F-003".into()), bank_reference: None },
-        PaymentRecord { line: 3, date: d("2026-03-03"), amount: eur("200.00"), reference: "VIR CLIENT".into(), customer_code: Some("C1".into()), invoice_number: None, bank_reference: Some("BANK-1".into()) },
-    ];
-    let PaymentImport::Done(s) = store.import_payments(c, "bank.csv", &payments, d("2026-03-03")).await.expect("import") else {
-        panic!("refused");
-    };
-    assert_eq!(s.created, 2);
-    // 80 → F-003 (70) then F-002 (10, oldest); 200 → F-002 (40) then F-001 (100), 60 kept as credit.
-    assert_eq!(open_of(&store, c, "F-003").await, "0.00");
-    assert_eq!(open_of(&store, c, "F-002").await, "0.00");
-    assert_eq!(open_of(&store, c, "F-001").await, "0.00");
-    assert_eq!(s.unallocated_minor, 6000);
+on_both_databases!(
+    an_abandoned_import_leaves_the_database_as_it_was,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![invoice(2, "F-001", "C1", "2026-02-01", "100", "0")],
+        )
+        .await;
+        let mut session = store
+            .begin_invoice_import(c, "bad.csv", d("2026-03-01"))
+            .await
+            .expect("begin");
+        for i in 0..2500 {
+            session
+                .push(invoice(
+                    i + 2,
+                    &format!("G-{i}"),
+                    &format!("N{}", i % 7),
+                    "2026-02-01",
+                    "10",
+                    "0",
+                ))
+                .await
+                .expect("push");
+        }
+        session
+            .push(invoice(9999, "F-001", "C1", "2026-02-01", "999", "0"))
+            .await
+            .expect("push");
+        session.rollback().await.expect("rollback");
+        let lines = store
+            .invoice_lines(c, &InvoiceFilter::default())
+            .await
+            .expect("lines");
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].amount, "100.00");
+        assert_eq!(store.count_customers(c).await.expect("count"), 1);
+    }
+);
 
-    // The same statement again creates nothing.
-    let PaymentImport::Done(again) = store.import_payments(c, "bank.csv", &payments, d("2026-03-03")).await.expect("import") else {
-        panic!("refused");
-    };
-    assert_eq!((again.created, again.duplicates), (0, 2));
+on_both_databases!(
+    payments_go_to_the_named_invoice_then_the_oldest_and_overpayments_stay_as_credit,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![
+                invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0"),
+                invoice(3, "F-002", "C1", "2026-01-15", "50.00", "0"),
+                invoice(4, "F-003", "C1", "2026-03-01", "70.00", "0"),
+            ],
+        )
+        .await;
+        let payments = vec![
+            PaymentRecord {
+                line: 2,
+                date: d("2026-03-02"),
+                amount: eur("80.00"),
+                reference: "VIR F-003".into(),
+                customer_code: None,
+                invoice_number: Some("F-003".into()),
+                bank_reference: None,
+            },
+            PaymentRecord {
+                line: 3,
+                date: d("2026-03-03"),
+                amount: eur("200.00"),
+                reference: "VIR CLIENT".into(),
+                customer_code: Some("C1".into()),
+                invoice_number: None,
+                bank_reference: Some("BANK-1".into()),
+            },
+        ];
+        let PaymentImport::Done(s) = store
+            .import_payments(c, "bank.csv", &payments, d("2026-03-03"))
+            .await
+            .expect("import")
+        else {
+            panic!("refused");
+        };
+        assert_eq!(s.created, 2);
+        // 80 → F-003 (70) then F-002 (10, oldest); 200 → F-002 (40) then F-001 (100), 60 kept as credit.
+        assert_eq!(open_of(&store, c, "F-003").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-002").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-001").await, "0.00");
+        assert_eq!(s.unallocated_minor, 6000);
 
-    // The credit settles the next invoice imported for that customer.
-    import(&store, c, vec![invoice(2, "F-004", "C1", "2026-04-01", "100.00", "0")]).await;
-    assert_eq!(open_of(&store, c, "F-004").await, "40.00");
-    let aging = store.aging(c, d("2026-03-10"), None).await.expect("aging");
-    assert_eq!(aging.len(), 1);
-    assert_eq!(aging[0].total(), Decimal::from(40));
-});
+        // The same statement again creates nothing.
+        let PaymentImport::Done(again) = store
+            .import_payments(c, "bank.csv", &payments, d("2026-03-03"))
+            .await
+            .expect("import")
+        else {
+            panic!("refused");
+        };
+        assert_eq!((again.created, again.duplicates), (0, 2));
 
-on_both_databases!(a_payment_from_an_unknown_customer_refuses_the_whole_file, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    import(&store, c, vec![invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0")]).await;
-    let payments = vec![
-        PaymentRecord { line: 2, date: d("2026-03-02"), amount: eur("100.00"), reference: "ok".into(), customer_code: Some("C1".into()), invoice_number: None, bank_reference: None },
-        PaymentRecord { line: 3, date: d("2026-03-02"), amount: eur("5.00"), reference: "?".into(), customer_code: Some("NOPE".into()), invoice_number: None, bank_reference: None },
-        PaymentRecord { line: 4, date: d("2026-03-02"), amount: eur("5.00"), reference: "?".into(), customer_code: None, invoice_number: Some("F-999".into()), bank_reference: None },
-    ];
-    let PaymentImport::Refused(problems) = store.import_payments(c, "bank.csv", &payments, d("2026-03-03")).await.expect("import") else {
-        panic!("should be refused");
-    };
-    assert_eq!(problems.iter().map(|p| (p.line, p.column)).collect::<Vec<_>>(), vec![(3, "customer_id"), (4, "invoice_number")]);
-    assert_eq!(open_of(&store, c, "F-001").await, "100.00", "nothing was written");
-});
+        // The credit settles the next invoice imported for that customer.
+        import(
+            &store,
+            c,
+            vec![invoice(2, "F-004", "C1", "2026-04-01", "100.00", "0")],
+        )
+        .await;
+        assert_eq!(open_of(&store, c, "F-004").await, "40.00");
+        let aging = store.aging(c, d("2026-03-10"), None).await.expect("aging");
+        assert_eq!(aging.len(), 1);
+        assert_eq!(aging[0].total(), Decimal::from(40));
+    }
+);
 
-on_both_databases!(credit_notes_settle_the_oldest_invoices, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    let mut credit = invoice(4, "AV-001", "C1", "2026-02-10", "-30.00", "0");
-    credit.kind = ItemKind::CreditNote;
-    import(&store, c, vec![invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0"), invoice(3, "F-002", "C1", "2026-01-01", "20.00", "0"), credit]).await;
-    assert_eq!(open_of(&store, c, "F-002").await, "0.00");
-    assert_eq!(open_of(&store, c, "F-001").await, "90.00");
-    assert_eq!(open_of(&store, c, "AV-001").await, "0.00");
-});
+on_both_databases!(
+    a_payment_from_an_unknown_customer_refuses_the_whole_file,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0")],
+        )
+        .await;
+        let payments = vec![
+            PaymentRecord {
+                line: 2,
+                date: d("2026-03-02"),
+                amount: eur("100.00"),
+                reference: "ok".into(),
+                customer_code: Some("C1".into()),
+                invoice_number: None,
+                bank_reference: None,
+            },
+            PaymentRecord {
+                line: 3,
+                date: d("2026-03-02"),
+                amount: eur("5.00"),
+                reference: "?".into(),
+                customer_code: Some("NOPE".into()),
+                invoice_number: None,
+                bank_reference: None,
+            },
+            PaymentRecord {
+                line: 4,
+                date: d("2026-03-02"),
+                amount: eur("5.00"),
+                reference: "?".into(),
+                customer_code: None,
+                invoice_number: Some("F-999".into()),
+                bank_reference: None,
+            },
+        ];
+        let PaymentImport::Refused(problems) = store
+            .import_payments(c, "bank.csv", &payments, d("2026-03-03"))
+            .await
+            .expect("import")
+        else {
+            panic!("should be refused");
+        };
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| (p.line, p.column))
+                .collect::<Vec<_>>(),
+            vec![(3, "customer_id"), (4, "invoice_number")]
+        );
+        assert_eq!(
+            open_of(&store, c, "F-001").await,
+            "100.00",
+            "nothing was written"
+        );
+    }
+);
 
-on_both_databases!(the_aged_balance_sorts_open_amounts_by_lateness, |db: TestDb| async move {
-    let store = db.store;
-    let c = creditor(&store, "Acme").await;
-    import(
-        &store,
-        c,
-        vec![
-            invoice(2, "A", "C1", "2026-03-31", "1", "0"),  // not due on 2026-03-31
-            invoice(3, "B", "C1", "2026-03-01", "2", "0"),  // 30 days late
-            invoice(4, "C", "C1", "2026-02-28", "4", "0"),  // 31 days
-            invoice(5, "D", "C1", "2026-01-01", "8", "0"),  // 89 days
-            invoice(6, "E", "C1", "2025-12-31", "16", "0"), // 90 days
-            invoice(7, "F", "C1", "2025-12-30", "32", "3"), // 91 days, 29 open
-        ],
-    )
-    .await;
-    let aging = store.aging(c, d("2026-03-31"), None).await.expect("aging");
-    let b: Vec<String> = aging[0].buckets.iter().map(|x| x.to_string()).collect();
-    assert_eq!(b, vec!["1.00", "2.00", "4.00", "24.00", "29.00"]);
-});
+on_both_databases!(
+    credit_notes_settle_the_oldest_invoices,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        let mut credit = invoice(4, "AV-001", "C1", "2026-02-10", "-30.00", "0");
+        credit.kind = ItemKind::CreditNote;
+        import(
+            &store,
+            c,
+            vec![
+                invoice(2, "F-001", "C1", "2026-02-01", "100.00", "0"),
+                invoice(3, "F-002", "C1", "2026-01-01", "20.00", "0"),
+                credit,
+            ],
+        )
+        .await;
+        assert_eq!(open_of(&store, c, "F-002").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-001").await, "90.00");
+        assert_eq!(open_of(&store, c, "AV-001").await, "0.00");
+    }
+);
 
-on_both_databases!(creditors_never_see_each_others_rows, |db: TestDb| async move {
-    let store = db.store;
-    let a = creditor(&store, "A").await;
-    let b = creditor(&store, "B").await;
-    import(&store, a, vec![invoice(2, "F-001", "C1", "2026-02-01", "100", "0")]).await;
-    import(&store, b, vec![invoice(2, "F-001", "C1", "2026-02-01", "555", "0")]).await;
-    assert_eq!(open_of(&store, a, "F-001").await, "100.00");
-    assert_eq!(open_of(&store, b, "F-001").await, "555.00");
-    assert_eq!(store.aging(b, d("2026-03-01"), None).await.expect("aging").len(), 1);
-    assert!(store.resolve_creditor(None).await.is_err(), "two creditors: must choose");
-    assert_eq!(store.resolve_creditor(Some("B")).await.expect("B").id, b);
-    let _ = Currency::EUR;
-});
+on_both_databases!(
+    the_aged_balance_sorts_open_amounts_by_lateness,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![
+                invoice(2, "A", "C1", "2026-03-31", "1", "0"), // not due on 2026-03-31
+                invoice(3, "B", "C1", "2026-03-01", "2", "0"), // 30 days late
+                invoice(4, "C", "C1", "2026-02-28", "4", "0"), // 31 days
+                invoice(5, "D", "C1", "2026-01-01", "8", "0"), // 89 days
+                invoice(6, "E", "C1", "2025-12-31", "16", "0"), // 90 days
+                invoice(7, "F", "C1", "2025-12-30", "32", "3"), // 91 days, 29 open
+            ],
+        )
+        .await;
+        let aging = store.aging(c, d("2026-03-31"), None).await.expect("aging");
+        let b: Vec<String> = aging[0].buckets.iter().map(|x| x.to_string()).collect();
+        assert_eq!(b, vec!["1.00", "2.00", "4.00", "24.00", "29.00"]);
+    }
+);
+
+on_both_databases!(
+    creditors_never_see_each_others_rows,
+    |db: TestDb| async move {
+        let store = db.store;
+        let a = creditor(&store, "A").await;
+        let b = creditor(&store, "B").await;
+        import(
+            &store,
+            a,
+            vec![invoice(2, "F-001", "C1", "2026-02-01", "100", "0")],
+        )
+        .await;
+        import(
+            &store,
+            b,
+            vec![invoice(2, "F-001", "C1", "2026-02-01", "555", "0")],
+        )
+        .await;
+        assert_eq!(open_of(&store, a, "F-001").await, "100.00");
+        assert_eq!(open_of(&store, b, "F-001").await, "555.00");
+        assert_eq!(
+            store
+                .aging(b, d("2026-03-01"), None)
+                .await
+                .expect("aging")
+                .len(),
+            1
+        );
+        assert!(
+            store.resolve_creditor(None).await.is_err(),
+            "two creditors: must choose"
+        );
+        assert_eq!(store.resolve_creditor(Some("B")).await.expect("B").id, b);
+        let _ = Currency::EUR;
+    }
+);
 
 on_both_databases!(migrations_are_applied_once, |db: TestDb| async move {
     let again = Store::open(&db.url).await.expect("reopen");
     assert_eq!(again.migrate().await.expect("migrate"), 0);
 });
-

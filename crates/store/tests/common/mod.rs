@@ -15,7 +15,11 @@ impl TestDb {
     /// What a test body uses; the `TestDb` itself stays with the caller so that the temporary
     /// folder outlives the body (async blocks capture fields, not whole structs).
     pub fn handle(&self) -> TestDb {
-        TestDb { store: self.store.clone(), dir: None, url: self.url.clone() }
+        TestDb {
+            store: self.store.clone(),
+            dir: None,
+            url: self.url.clone(),
+        }
     }
 }
 
@@ -24,7 +28,11 @@ pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     let store = Store::open(&url).await.expect("open sqlite");
-    TestDb { store, dir: Some(dir), url }
+    TestDb {
+        store,
+        dir: Some(dir),
+        url,
+    }
 }
 
 /// A uniquely named PostgreSQL database on the server of `RELANCE_TEST_DATABASE_URL`, or `None`
@@ -32,7 +40,9 @@ pub async fn sqlite() -> TestDb {
 pub async fn postgres() -> Option<TestDb> {
     let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true but RELANCE_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI");
+            panic!(
+                "CI=true but RELANCE_TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI"
+            );
         }
         eprintln!("RELANCE_TEST_DATABASE_URL unset: PostgreSQL variant skipped");
         return None;
@@ -40,15 +50,29 @@ pub async fn postgres() -> Option<TestDb> {
     let name = format!(
         "relance_test_{}_{}",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
     );
-    let admin = Store::connect(&admin_url).await.expect("connect to PostgreSQL admin database");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(admin.pool()).await.expect("create database");
+    let admin = Store::connect(&admin_url)
+        .await
+        .expect("connect to PostgreSQL admin database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(admin.pool())
+        .await
+        .expect("create database");
     admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').expect("database URL with a path");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("database URL with a path");
     let url = format!("{base}/{name}");
     let store = Store::open(&url).await.expect("open postgres");
-    Some(TestDb { store, dir: None, url })
+    Some(TestDb {
+        store,
+        dir: None,
+        url,
+    })
 }
 
 /// Runs a test body on SQLite and on PostgreSQL.

@@ -1,0 +1,193 @@
+//! The command-line contract (see DESIGN.md, "Interfaces that users and tests rely on").
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// relance — receivables follow-up: knows every open invoice, reminds each customer at the right
+/// moment, stops when a payment lands, and shows where the cash is.
+#[derive(Debug, Parser)]
+#[command(name = "relance", version, about, long_about = None)]
+pub struct Cli {
+    /// Database: sqlite://FILE (default, created and migrated) or postgres://USER@HOST/DB.
+    #[arg(
+        long,
+        global = true,
+        env = "RELANCE_DATABASE_URL",
+        default_value = "sqlite://relance.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// The creditor (company) to act for, by name or id, when the database holds several.
+    #[arg(long, global = true, env = "RELANCE_CREDITOR")]
+    pub creditor: Option<String>,
+
+    /// More logs on stderr (-v, -vv); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up (or update) the creditor: the company that is owed money.
+    ///
+    /// Example: relance init --name "Atelier Dupont SAS" --siren 552100554 --iban FR7630006000011234567890189
+    Init(InitArgs),
+    /// Load realistic French demo data (a company, customers, a year of invoices and payments)
+    /// and print the aged balance.
+    ///
+    /// Example: relance demo --customers 50 --invoices 500 --seed 7
+    Demo(DemoArgs),
+    /// Import invoices or payments from a file (all-or-nothing).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Reports: aged balance, invoice list.
+    ///
+    /// Example: relance report aging --as-of 2026-03-31 --format csv
+    Report(ReportArgs),
+    /// Apply pending database migrations (also done at every start).
+    Migrate,
+    /// Copy the SQLite database to FILE while it is in use (consistent online copy).
+    ///
+    /// Example: relance backup relance-2026-03-31.db
+    Backup {
+        /// Where to write the copy; must not exist.
+        file: PathBuf,
+    },
+    /// Measure performance on generated data.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Legal name of the company.
+    #[arg(long)]
+    pub name: String,
+    /// SIREN (nine digits).
+    #[arg(long)]
+    pub siren: Option<String>,
+    /// IBAN for payments by transfer.
+    #[arg(long)]
+    pub iban: Option<String>,
+    /// BIC of the bank.
+    #[arg(long)]
+    pub bic: Option<String>,
+    /// Postal address; separate lines with " / " or newlines.
+    #[arg(long)]
+    pub address: Option<String>,
+    /// E-mail address reminders are sent from and replies go to.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// IANA time zone of the company (dates are read in it).
+    #[arg(long)]
+    pub time_zone: Option<String>,
+    /// The company is in Alsace-Moselle (Good Friday and 26 December are holidays).
+    #[arg(long)]
+    pub alsace_moselle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of customers.
+    #[arg(long, default_value_t = 50)]
+    pub customers: usize,
+    /// Number of invoices over the last twelve months.
+    #[arg(long, default_value_t = 500)]
+    pub invoices: usize,
+    /// Seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// The day the demo is built around (default: today in the company's time zone).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import invoices and credit notes. Columns are found by name, in English or French.
+    ///
+    /// Example: relance import invoices export-mars.csv
+    Invoices {
+        /// The file to import.
+        file: PathBuf,
+        /// File format (detected when omitted).
+        #[arg(long, value_enum)]
+        format: Option<InvoiceFormat>,
+    },
+    /// Import payments; each is allocated to the invoice it names, else to the oldest open ones.
+    ///
+    /// Example: relance import payments releve-mars.csv
+    Payments {
+        /// The file to import.
+        file: PathBuf,
+        /// File format (detected when omitted).
+        #[arg(long, value_enum)]
+        format: Option<PaymentFormat>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InvoiceFormat {
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PaymentFormat {
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which report.
+    #[arg(value_enum)]
+    pub kind: ReportKind,
+    /// The day the report is computed for (default: today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Only this customer (by code).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Only items with an open amount (invoices report).
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportKind {
+    Aging,
+    Invoices,
+    Timeline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Generate an invoice CSV and import it into a fresh SQLite database; print lines per second
+    /// and peak memory.
+    ///
+    /// Example: relance bench import --lines 1000000
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: usize,
+        /// Customers the invoices are spread over.
+        #[arg(long, default_value_t = 200_000)]
+        customers: usize,
+        /// Keep the generated files in this folder instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,41 @@
+//! One module per command; `run` dispatches.
+
+mod admin;
+mod bench;
+mod demo;
+mod import;
+mod init;
+mod report;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command, ImportCommand};
+use crate::context::open_store;
+
+pub use import::import_invoices_file;
+
+/// Runs one command; `Ok(FAILURE)` for refusals already explained to the user.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Bench(bench) => return bench::run(bench).await,
+        Command::Migrate => return admin::migrate(&cli.database_url).await,
+        _ => {}
+    }
+    let store = open_store(&cli.database_url).await?;
+    let creditor = cli.creditor.as_deref();
+    let result = match cli.command {
+        Command::Init(args) => init::run(&store, args).await,
+        Command::Demo(args) => demo::run(&store, creditor, args).await,
+        Command::Import(ImportCommand::Invoices { file, format: _ }) => {
+            import::invoices(&store, creditor, &file).await
+        }
+        Command::Import(ImportCommand::Payments { file, format: _ }) => {
+            import::payments(&store, creditor, &file).await
+        }
+        Command::Report(args) => report::run(&store, creditor, args).await,
+        Command::Backup { file } => admin::backup(&store, &file).await,
+        Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
+    };
+    store.close().await;
+    result
+}

@@ -1,0 +1,165 @@
+//! `relance report aging|invoices|timeline`.
+
+use std::process::ExitCode;
+
+use relance_core::aging::BUCKET_LABELS;
+use relance_store::reports::InvoiceFilter;
+use relance_store::Store;
+use rust_decimal::Decimal;
+
+use crate::cli::{OutputFormat, ReportArgs, ReportKind};
+use crate::context::{creditor, today_for};
+use crate::output::print_rows;
+
+pub async fn run(
+    store: &Store,
+    wanted: Option<&str>,
+    args: ReportArgs,
+) -> anyhow::Result<ExitCode> {
+    let creditor = creditor(store, wanted).await?;
+    let as_of = args.as_of.unwrap_or_else(|| today_for(&creditor));
+    match args.kind {
+        ReportKind::Invoices => {
+            let filter = InvoiceFilter {
+                customer: args.customer.clone(),
+                open_only: args.open,
+            };
+            let lines = store.invoice_lines(creditor.id, &filter).await?;
+            let headers = [
+                "number",
+                "kind",
+                "customer",
+                "customer_name",
+                "issue_date",
+                "due_date",
+                "amount",
+                "paid",
+                "open_amount",
+                "currency",
+            ];
+            let rows: Vec<Vec<String>> = lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.number.clone(),
+                        l.kind.clone(),
+                        l.customer.clone(),
+                        l.customer_name.clone(),
+                        l.issue_date.clone(),
+                        l.due_date.clone(),
+                        l.amount.clone(),
+                        l.paid.clone(),
+                        l.open_amount.clone(),
+                        l.currency.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(args.format, &headers, &rows, &lines)?;
+        }
+        ReportKind::Aging => {
+            aging(
+                store,
+                &creditor,
+                as_of,
+                args.customer.as_deref(),
+                args.format,
+            )
+            .await?
+        }
+        ReportKind::Timeline => {
+            let events = store
+                .timeline(creditor.id, args.customer.as_deref())
+                .await?;
+            let headers = ["date", "customer", "invoice", "kind", "summary"];
+            let rows: Vec<Vec<String>> = events
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.occurred_on.clone(),
+                        e.customer.clone().unwrap_or_default(),
+                        e.item.clone().unwrap_or_default(),
+                        e.kind.clone(),
+                        e.summary.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(args.format, &headers, &rows, &events)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the aged balance with a total line per currency.
+pub async fn aging(
+    store: &Store,
+    creditor: &relance_store::creditors::CreditorRecord,
+    as_of: chrono::NaiveDate,
+    customer: Option<&str>,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let lines = store.aging(creditor.id, as_of, customer).await?;
+    let mut headers = vec!["customer", "customer_name", "currency"];
+    headers.extend(BUCKET_LABELS);
+    headers.push("total");
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(lines.len() + 1);
+    let mut totals: std::collections::BTreeMap<String, [Decimal; 6]> = Default::default();
+    #[derive(serde::Serialize)]
+    struct Json<'a> {
+        customer: &'a str,
+        customer_name: &'a str,
+        currency: &'a str,
+        not_due: String,
+        #[serde(rename = "1_30")]
+        d1_30: String,
+        #[serde(rename = "31_60")]
+        d31_60: String,
+        #[serde(rename = "61_90")]
+        d61_90: String,
+        over_90: String,
+        total: String,
+        as_of: String,
+    }
+    let mut json = Vec::with_capacity(lines.len());
+    for l in &lines {
+        let t = totals
+            .entry(l.currency.clone())
+            .or_insert([Decimal::ZERO; 6]);
+        for (i, b) in l.buckets.iter().enumerate() {
+            t[i] += *b;
+        }
+        t[5] += l.total();
+        let mut row = vec![
+            l.customer.clone(),
+            l.customer_name.clone(),
+            l.currency.clone(),
+        ];
+        row.extend(l.buckets.iter().map(|b| b.to_string()));
+        row.push(l.total().to_string());
+        json.push(Json {
+            customer: &l.customer,
+            customer_name: &l.customer_name,
+            currency: &l.currency,
+            not_due: l.buckets[0].to_string(),
+            d1_30: l.buckets[1].to_string(),
+            d31_60: l.buckets[2].to_string(),
+            d61_90: l.buckets[3].to_string(),
+            over_90: l.buckets[4].to_string(),
+            total: l.total().to_string(),
+            as_of: as_of.to_string(),
+        });
+        rows.push(row);
+    }
+    if format == OutputFormat::Table {
+        for (currency, t) in &totals {
+            let mut row = vec![
+                "TOTAL".to_string(),
+                format!("aged balance on {as_of}"),
+                currency.clone(),
+            ];
+            row.extend(t.iter().map(|x| x.to_string()));
+            rows.push(row);
+        }
+    }
+    print_rows(format, &headers, &rows, &json)?;
+    Ok(())
+}

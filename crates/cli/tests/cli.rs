@@ -1,0 +1,340 @@
+//! The binary end to end on a real SQLite file: init, imports (good, newer, bad), reports,
+//! demo, backup. Each test gets its own folder and database.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("relance.db").display())
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_relance"))
+            .args(args)
+            .env("RELANCE_DATABASE_URL", self.url())
+            .env_remove("RELANCE_CREDITOR")
+            .current_dir(self.dir.path())
+            .output()
+            .expect("run relance")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "relance {args:?} failed\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn invoices_json(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    sandbox
+        .ok(&["report", "invoices", "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn find<'a>(rows: &'a [serde_json::Value], number: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["number"] == number)
+        .expect("invoice listed")
+}
+
+#[test]
+fn a_french_export_is_imported_and_a_newer_one_updates_it() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS", "--siren", "552100554"]);
+    let first = data("invoices-fr.csv");
+    let out = s.ok(&["import", "invoices", first.to_str().expect("path")]);
+    assert!(out.contains("3 rows, 3 new"), "{out}");
+
+    let rows = invoices_json(&s);
+    let f1 = find(&rows, "F-2026-001");
+    assert_eq!(f1["customer"], "C001");
+    assert_eq!(f1["customer_name"], "Boulangerie Martin SARL");
+    assert_eq!(f1["issue_date"], "2026-01-05");
+    assert_eq!(f1["due_date"], "2026-02-04");
+    assert_eq!(f1["amount"], "1234.56");
+    assert_eq!(f1["open_amount"], "1234.56");
+    assert_eq!(f1["currency"], "EUR");
+    assert_eq!(find(&rows, "F-2026-002")["open_amount"], "500.00");
+
+    // The same file again: nothing changes.
+    let again = s.ok(&["import", "invoices", first.to_str().expect("path")]);
+    assert!(again.contains("0 new, 0 updated, 3 unchanged"), "{again}");
+
+    // A newer export: one amount changed, one invoice settled, one new invoice and customer.
+    let newer = s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr-newer.csv").to_str().expect("path"),
+    ]);
+    assert!(newer.contains("1 new, 2 updated, 1 unchanged"), "{newer}");
+    assert!(
+        newer.contains("F-2026-002: amount 600.00 → 650.00"),
+        "{newer}"
+    );
+    let rows = invoices_json(&s);
+    assert_eq!(find(&rows, "F-2026-002")["open_amount"], "550.00");
+    assert_eq!(find(&rows, "F-2026-003")["open_amount"], "0.00");
+    assert_eq!(
+        find(&rows, "F-2026-004")["customer_name"],
+        "Garage Petit SAS"
+    );
+    let timeline = s.ok(&[
+        "report",
+        "timeline",
+        "--customer",
+        "C001",
+        "--format",
+        "csv",
+    ]);
+    assert!(timeline.contains("invoice_changed"), "{timeline}");
+}
+
+#[test]
+fn a_bad_file_is_refused_whole_with_every_problem_named() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr.csv").to_str().expect("path"),
+    ]);
+    let before = s.ok(&["report", "invoices", "--format", "csv"]);
+
+    let bad = data("invoices-bad.csv");
+    let out = s.run(&["import", "invoices", bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let name = bad.display().to_string();
+    for expected in [
+        format!("{name}:2: column \"due_date\""),
+        format!("{name}:3: column \"issue_date\": \"31/02/2026\" is not a date"),
+        format!("{name}:4: column \"amount\": \"12x.00\""),
+        format!("{name}:5: column \"invoice_number\""),
+    ] {
+        assert!(
+            stderr.contains(&expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert_eq!(
+        s.ok(&["report", "invoices", "--format", "csv"]),
+        before,
+        "the database is unchanged"
+    );
+}
+
+#[test]
+fn payments_settle_invoices_and_the_aged_balance_follows() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr.csv").to_str().expect("path"),
+    ]);
+    let payments = data("payments-fr.csv");
+    let out = s.ok(&["import", "payments", payments.to_str().expect("path")]);
+    assert!(out.contains("2 new payments"), "{out}");
+    let again = s.ok(&["import", "payments", payments.to_str().expect("path")]);
+    assert!(
+        again.contains("0 new payments, 2 already imported"),
+        "{again}"
+    );
+
+    let rows = invoices_json(&s);
+    assert_eq!(find(&rows, "F-2026-001")["open_amount"], "0.00");
+    // 600 → F-2026-002 (open 500), 100 kept as credit.
+    assert_eq!(find(&rows, "F-2026-002")["open_amount"], "0.00");
+    let aging: Vec<serde_json::Value> = s
+        .ok(&[
+            "report",
+            "aging",
+            "--as-of",
+            "2026-03-31",
+            "--format",
+            "json",
+        ])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let c2 = aging
+        .iter()
+        .find(|l| l["customer"] == "C002")
+        .expect("C002");
+    assert_eq!(c2["1_30"], "89.90");
+    assert_eq!(c2["total"], "89.90");
+}
+
+#[test]
+fn demo_data_is_deterministic_and_idempotent() {
+    let s = Sandbox::new();
+    let out = s.ok(&[
+        "demo",
+        "--customers",
+        "12",
+        "--invoices",
+        "80",
+        "--seed",
+        "7",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    assert!(out.contains("80 new"), "{out}");
+    assert!(out.contains("TOTAL"), "the aged balance is printed: {out}");
+    let first = s.ok(&["report", "invoices", "--format", "csv"]);
+    let again = s.ok(&[
+        "demo",
+        "--customers",
+        "12",
+        "--invoices",
+        "80",
+        "--seed",
+        "7",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    assert!(again.contains("0 new, 80 unchanged"), "{again}");
+    assert_eq!(s.ok(&["report", "invoices", "--format", "csv"]), first);
+
+    let other = Sandbox::new();
+    other.ok(&[
+        "demo",
+        "--customers",
+        "12",
+        "--invoices",
+        "80",
+        "--seed",
+        "7",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    assert_eq!(
+        other.ok(&["report", "invoices", "--format", "csv"]),
+        first,
+        "same seed, same data"
+    );
+}
+
+#[test]
+fn demo_data_has_good_late_and_bad_payers() {
+    let s = Sandbox::new();
+    s.ok(&[
+        "demo",
+        "--customers",
+        "40",
+        "--invoices",
+        "400",
+        "--seed",
+        "3",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    let rows = invoices_json(&s);
+    let partial = rows
+        .iter()
+        .filter(|r| r["open_amount"] != "0.00" && r["open_amount"] != r["amount"])
+        .count();
+    let paid = rows.iter().filter(|r| r["open_amount"] == "0.00").count();
+    let unpaid_old = rows
+        .iter()
+        .filter(|r| {
+            r["open_amount"] == r["amount"]
+                && r["due_date"].as_str().is_some_and(|d| d < "2026-08-01")
+        })
+        .count();
+    assert!(partial > 0, "partial payments exist");
+    assert!(
+        paid > rows.len() / 2,
+        "most invoices are paid: {paid} of {}",
+        rows.len()
+    );
+    assert!(unpaid_old > 0, "some old invoices are still unpaid");
+    let customers: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r["customer"].as_str()).collect();
+    assert!(customers.len() > 30);
+}
+
+#[test]
+fn a_backup_is_a_usable_copy_of_the_database() {
+    let s = Sandbox::new();
+    s.ok(&[
+        "demo",
+        "--customers",
+        "5",
+        "--invoices",
+        "30",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    let copy = s.dir.path().join("copy.db");
+    s.ok(&["backup", copy.to_str().expect("path")]);
+    let original = s.ok(&["report", "invoices", "--format", "csv"]);
+    let from_copy = Command::new(env!("CARGO_BIN_EXE_relance"))
+        .args([
+            "--database-url",
+            &format!("sqlite://{}", copy.display()),
+            "report",
+            "invoices",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&from_copy.stdout), original);
+    assert!(
+        !s.run(&["backup", copy.to_str().expect("path")])
+            .status
+            .success(),
+        "never overwrites"
+    );
+}
+
+#[test]
+fn commands_without_a_creditor_say_what_to_do() {
+    let s = Sandbox::new();
+    let out = s.run(&["report", "aging"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("relance init"));
+}
+
+#[test]
+fn every_command_documents_an_example() {
+    let s = Sandbox::new();
+    for args in [
+        vec!["init", "--help"],
+        vec!["demo", "--help"],
+        vec!["import", "invoices", "--help"],
+        vec!["import", "payments", "--help"],
+        vec!["report", "--help"],
+        vec!["backup", "--help"],
+        vec!["bench", "import", "--help"],
+    ] {
+        let out = s.ok(&args);
+        assert!(out.contains("Example"), "{args:?} has no example:\n{out}");
+    }
+}
