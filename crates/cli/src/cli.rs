@@ -58,6 +58,10 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// Late-payment penalties the law allows on one amount (L441-10, D441-5; Code civil 1231-6).
+    ///
+    /// Example: relance penalties --amount 10000 --due 2025-05-15 --as-of 2025-08-20 --json
+    Penalties(PenaltiesArgs),
     /// Measure performance on generated data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -89,6 +93,40 @@ pub struct InitArgs {
     /// The company is in Alsace-Moselle (Good Friday and 26 December are holidays).
     #[arg(long)]
     pub alsace_moselle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PenaltiesArgs {
+    /// The late principal, e.g. 1200.00 or "1 200,00".
+    #[arg(long)]
+    pub amount: String,
+    /// Currency of the amount.
+    #[arg(long, default_value = "EUR")]
+    pub currency: String,
+    /// Due date of the invoice.
+    #[arg(long)]
+    pub due: chrono::NaiveDate,
+    /// Day of payment, or the day the computation stops.
+    #[arg(long)]
+    pub as_of: chrono::NaiveDate,
+    /// business (L441-10) or consumer (legal interest from the formal notice).
+    #[arg(long, default_value = "business")]
+    pub kind: String,
+    /// Date of the formal notice (mise en demeure); consumer interest runs from the day after.
+    #[arg(long)]
+    pub formal_notice: Option<chrono::NaiveDate>,
+    /// Contractual penalty rate in percent per year (default: ECB rate + 10 points).
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// A partial payment, DATE=AMOUNT; repeat for several.
+    #[arg(long = "payment")]
+    pub payments: Vec<String>,
+    /// A TOML file of newer rates to add to the built-in tables.
+    #[arg(long)]
+    pub rates: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

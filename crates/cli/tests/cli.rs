@@ -338,3 +338,56 @@ fn every_command_documents_an_example() {
         assert!(out.contains("Example"), "{args:?} has no example:\n{out}");
     }
 }
+
+#[test]
+fn penalties_are_computed_per_half_year_as_the_law_says() {
+    let s = Sandbox::new();
+    // 10,000 € due 2025-05-15, paid 2025-08-20, business debtor (L441-10 II, D441-5):
+    // 2025-05-16..06-30: 46 days at 13.15 % (ECB 3.15 on 1 Jan + 10) = 10000 × 0.1315 × 46 / 365 = 165.726 → 165.73
+    // 2025-07-01..08-20: 51 days at 12.15 % (ECB 2.15 on 1 Jul + 10) = 10000 × 0.1215 × 51 / 365 = 169.767 → 169.77
+    let out = s.ok(&[
+        "penalties",
+        "--amount",
+        "10000",
+        "--due",
+        "2025-05-15",
+        "--as-of",
+        "2025-08-20",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(v["principal"], "10000.00");
+    assert_eq!(v["periods"][0]["from"], "2025-05-16");
+    assert_eq!(v["periods"][0]["to"], "2025-06-30");
+    assert_eq!(v["periods"][0]["days"], 46);
+    assert_eq!(v["periods"][0]["rate"], "13.15");
+    assert_eq!(v["periods"][0]["amount"], "165.73");
+    assert_eq!(v["periods"][1]["days"], 51);
+    assert_eq!(v["periods"][1]["amount"], "169.77");
+    assert_eq!(v["interest"], "335.50");
+    assert_eq!(v["indemnity"], "40.00");
+    assert_eq!(v["total"], "375.50");
+
+    // A consumer owes no indemnity and no interest before a formal notice (Code civil 1231-6);
+    // from the day after it, legal interest "other cases": 2025 H2 2.76 %.
+    // 1,000 € notice 2025-09-30, as of 2025-10-30: 30 days × 1000 × 0.0276 / 365 = 2.268 → 2.27
+    let out = s.ok(&[
+        "penalties",
+        "--amount",
+        "1000",
+        "--due",
+        "2025-09-01",
+        "--as-of",
+        "2025-10-30",
+        "--kind",
+        "consumer",
+        "--formal-notice",
+        "2025-09-30",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(v["indemnity"], "0.00");
+    assert_eq!(v["periods"][0]["from"], "2025-10-01");
+    assert_eq!(v["periods"][0]["rate"], "2.76");
+    assert_eq!(v["interest"], "2.27");
+}

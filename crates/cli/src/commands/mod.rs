@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod import;
 mod init;
+mod penalties;
 mod report;
 
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench(bench) => return bench::run(bench).await,
         Command::Migrate => return admin::migrate(&cli.database_url).await,
+        Command::Penalties(args) => return penalties::run(args),
         _ => {}
     }
     let store = open_store(&cli.database_url).await?;
@@ -34,7 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report(args) => report::run(&store, creditor, args).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
-        Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
+        Command::Migrate | Command::Bench(_) | Command::Penalties(_) => Ok(ExitCode::SUCCESS),
     };
     store.close().await;
     result
