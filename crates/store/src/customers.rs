@@ -70,6 +70,30 @@ pub(crate) fn join_list(items: &[String]) -> String {
 }
 
 impl CustomerRecord {
+    /// Whether what a file says differs from the record (cheap: no allocation). Called for
+    /// every imported row, so it must stay fast; [`Self::merged_with`] then says what changed.
+    pub(crate) fn differs_from(&self, fields: &CustomerFields) -> bool {
+        fields
+            .name
+            .as_ref()
+            .is_some_and(|n| !n.is_empty() && *n != self.name)
+            || fields.kind.is_some_and(|k| k != self.kind)
+            || fields.language.is_some_and(|l| l != self.language)
+            || (!fields.emails.is_empty() && fields.emails != self.emails)
+            || fields
+                .phone
+                .as_ref()
+                .is_some_and(|p| !p.is_empty() && self.phones.first() != Some(p))
+            || fields
+                .address
+                .as_ref()
+                .is_some_and(|a| !a.is_empty() && *a != self.address)
+            || fields
+                .siren
+                .as_ref()
+                .is_some_and(|s| Some(s) != self.siren.as_ref())
+    }
+
     /// The record after applying what a file says; returns the list of changed fields.
     pub(crate) fn merged_with(&self, fields: &CustomerFields) -> (CustomerRecord, Vec<String>) {
         let mut next = self.clone();

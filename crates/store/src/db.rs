@@ -64,8 +64,10 @@ impl Store {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // 64 MiB of page cache: a large import stays in memory until commit.
-                            conn.execute("PRAGMA cache_size = -65536").await?;
+                            // Up to 192 MiB of page cache (allocated only as used): a large
+                            // import stays in memory until commit instead of spilling to the WAL.
+                            conn.execute("PRAGMA cache_size = -196608").await?;
+                            conn.execute("PRAGMA temp_store = MEMORY").await?;
                             Ok(())
                         })
                     })

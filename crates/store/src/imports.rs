@@ -51,7 +51,7 @@ pub struct ImportSummary {
 }
 
 const BATCH: usize = 1000;
-const ITEM_COLUMNS: usize = 11;
+const ITEM_COLUMNS: usize = 10;
 
 struct ExistingItem {
     id: ItemId,
@@ -69,11 +69,15 @@ pub struct InvoiceImport {
     tx: Transaction<'static, Any>,
     creditor: CreditorId,
     source: String,
+    import_id: i64,
     today: NaiveDate,
     customers: HashMap<String, CustomerRecord>,
     batch: Vec<InvoiceRecord>,
     touched_customers: HashSet<i64>,
     summary: ImportSummary,
+    /// The creditor had no item when the import began: nothing can exist to compare with, so
+    /// batches skip the lookup (the first import of a ledger is the large one).
+    ledger_was_empty: bool,
 }
 
 impl Store {
@@ -96,8 +100,26 @@ impl Store {
             let c = customer_from_row(row)?;
             customers.insert(c.code.clone(), c);
         }
+        let items_before: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM items WHERE creditor_id = $1 LIMIT 1) AS probe",
+        )
+        .bind(creditor.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        // The import's row comes first so that every item can point at it; its counts are
+        // filled in at commit (and vanish with the transaction on rollback).
+        let import_id: i64 = sqlx::query_scalar(
+            "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
+             VALUES ($1, 'invoices', $2, 0, 0, 0, 0, 0, $3) RETURNING id",
+        )
+        .bind(creditor.0)
+        .bind(source)
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
         Ok(InvoiceImport {
             backend: self.backend(),
+            import_id,
             tx,
             creditor,
             source: source.to_string(),
@@ -106,6 +128,7 @@ impl Store {
             batch: Vec::with_capacity(BATCH),
             touched_customers: HashSet::new(),
             summary: ImportSummary::default(),
+            ledger_was_empty: items_before == 0,
         })
     }
 }
@@ -125,17 +148,16 @@ impl InvoiceImport {
         self.flush().await?;
         self.apply_credits().await?;
         sqlx::query(
-            "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
-             VALUES ($1, 'invoices', $2, $3, $4, $5, $6, $7, $8)",
+            "UPDATE imports SET rows_read = $1, created = $2, updated = $3, unchanged = $4, warnings = $5 \
+             WHERE id = $6 AND creditor_id = $7",
         )
-        .bind(self.creditor.0)
-        .bind(&self.source)
         .bind(to_i64(self.summary.rows))
         .bind(to_i64(self.summary.created))
         .bind(to_i64(self.summary.updated))
         .bind(to_i64(self.summary.unchanged))
         .bind(to_i64(warnings))
-        .bind(now_text())
+        .bind(self.import_id)
+        .bind(self.creditor.0)
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
@@ -155,7 +177,11 @@ impl InvoiceImport {
         let batch = std::mem::take(&mut self.batch);
         self.summary.rows += batch.len() as u64;
         self.upsert_customers(&batch).await?;
-        let existing = self.existing_items(&batch).await?;
+        let existing = if self.ledger_was_empty {
+            HashMap::new()
+        } else {
+            self.existing_items(&batch).await?
+        };
 
         let mut new_rows: Vec<&InvoiceRecord> = Vec::with_capacity(batch.len());
         for record in &batch {
@@ -192,13 +218,14 @@ impl InvoiceImport {
                         new.push(fields);
                     }
                 }
-                Some(existing) => {
+                Some(existing) if existing.differs_from(fields) => {
                     let (next, changes) = existing.merged_with(fields);
                     if !changes.is_empty() {
                         self.update_customer(&next, &changes, record.line).await?;
                         self.customers.insert(next.code.clone(), next);
                     }
                 }
+                Some(_) => {}
             }
         }
         if new.is_empty() {
@@ -330,10 +357,9 @@ impl InvoiceImport {
     async fn insert_items(&mut self, rows: &[&InvoiceRecord]) -> Result<()> {
         let sql = format!(
             "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
-             total_minor, paid_outside_minor, source, updated_at) VALUES {}",
+             total_minor, paid_outside_minor, import_id) VALUES {}",
             value_rows(self.backend, rows.len(), ITEM_COLUMNS)
         );
-        let now = now_text();
         let mut query = sqlx::query(&sql);
         for r in rows {
             let customer_id = self.customer_id(&r.customer.code)?;
@@ -341,14 +367,13 @@ impl InvoiceImport {
                 .bind(self.creditor.0)
                 .bind(customer_id.0)
                 .bind(r.kind.as_str())
-                .bind(r.number.clone())
+                .bind(r.number.as_str())
                 .bind(r.issue_date.to_string())
                 .bind(r.due_date.to_string())
                 .bind(r.total.currency.code().to_string())
                 .bind(r.total.to_minor()?)
                 .bind(r.paid.to_minor()?)
-                .bind(self.source.clone())
-                .bind(now.clone());
+                .bind(self.import_id);
         }
         query.execute(&mut *self.tx).await?;
         self.summary.created += rows.len() as u64;
@@ -400,7 +425,7 @@ impl InvoiceImport {
         }
         sqlx::query(
             "UPDATE items SET customer_id = $1, issue_date = $2, due_date = $3, currency = $4, total_minor = $5, \
-             paid_outside_minor = $6, source = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
+             paid_outside_minor = $6, import_id = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
         )
         .bind(customer_id.0)
         .bind(issue)
@@ -408,7 +433,7 @@ impl InvoiceImport {
         .bind(currency.code().to_string())
         .bind(total)
         .bind(paid)
-        .bind(self.source.clone())
+        .bind(self.import_id)
         .bind(now_text())
         .bind(old.id.0)
         .bind(self.creditor.0)

@@ -30,6 +30,19 @@ CREATE TABLE customers (
     CONSTRAINT customers_code_unique UNIQUE (creditor_id, code)
 );
 
+CREATE TABLE imports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    creditor_id BIGINT NOT NULL REFERENCES creditors(id),
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    created BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    unchanged BIGINT NOT NULL,
+    warnings BIGINT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+
 CREATE TABLE items (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     creditor_id BIGINT NOT NULL REFERENCES creditors(id),
@@ -43,8 +56,9 @@ CREATE TABLE items (
     paid_outside_minor BIGINT NOT NULL DEFAULT 0,
     allocated_minor BIGINT NOT NULL DEFAULT 0,
     open_minor BIGINT GENERATED ALWAYS AS (total_minor - paid_outside_minor - allocated_minor) STORED,
-    source TEXT NOT NULL DEFAULT '',
-    updated_at TEXT NOT NULL,
+    -- The import that created or last changed the item (file name and time are there).
+    import_id BIGINT REFERENCES imports(id),
+    updated_at TEXT,
     CONSTRAINT items_number_unique UNIQUE (creditor_id, kind, number)
 );
 CREATE INDEX items_customer ON items (customer_id, due_date);
@@ -92,16 +106,3 @@ CREATE TABLE events (
     data TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX events_customer ON events (creditor_id, customer_id, occurred_on);
-
-CREATE TABLE imports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    creditor_id BIGINT NOT NULL REFERENCES creditors(id),
-    kind TEXT NOT NULL,
-    source TEXT NOT NULL,
-    rows_read BIGINT NOT NULL,
-    created BIGINT NOT NULL,
-    updated BIGINT NOT NULL,
-    unchanged BIGINT NOT NULL,
-    warnings BIGINT NOT NULL,
-    imported_at TEXT NOT NULL
-);
