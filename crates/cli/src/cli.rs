@@ -147,12 +147,14 @@ pub struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import invoices and credit notes. Columns are found by name, in English or French.
+    /// Import invoices and credit notes: CSV (columns found by name, in English or French), UBL 2.1
+    /// or UN/CEFACT CII e-invoices. Several files or folders are imported together, all or nothing.
     ///
-    /// Example: relance import invoices export-mars.csv
+    /// Example: relance import invoices export-mars.csv factures-recues/
     Invoices {
-        /// The file to import.
-        file: PathBuf,
+        /// The files or folders to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// File format (detected when omitted).
         #[arg(long, value_enum)]
         format: Option<InvoiceFormat>,
@@ -172,6 +174,8 @@ pub enum ImportCommand {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum InvoiceFormat {
     Csv,
+    Ubl,
+    Cii,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

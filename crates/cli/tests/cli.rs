@@ -391,3 +391,70 @@ fn penalties_are_computed_per_half_year_as_the_law_says() {
     assert_eq!(v["periods"][0]["rate"], "2.76");
     assert_eq!(v["interest"], "2.27");
 }
+
+fn en16931(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../formats/tests/data/en16931")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn e_invoices_in_ubl_and_cii_are_detected_and_imported_together() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    let out = s.ok(&[
+        "import",
+        "invoices",
+        &en16931("ubl-tc434-example1.xml"),
+        &en16931("ubl-tc434-example2.xml"),
+        &en16931("ubl-tc434-creditnote1.xml"),
+        &en16931("CII_example4.xml"),
+    ]);
+    assert!(out.contains("4 rows, 4 new"), "{out}");
+    let rows = invoices_json(&s);
+    let odin = find(&rows, "12115118");
+    assert_eq!(
+        (
+            odin["customer"].as_str(),
+            odin["amount"].as_str(),
+            odin["currency"].as_str()
+        ),
+        (Some("10202"), Some("250.33"), Some("EUR"))
+    );
+    let nok = find(&rows, "TOSL108");
+    assert_eq!(
+        (
+            nok["amount"].as_str(),
+            nok["open_amount"].as_str(),
+            nok["currency"].as_str()
+        ),
+        (Some("1801.78"), Some("801.78"), Some("NOK"))
+    );
+    assert_eq!(find(&rows, "018304 / 28865")["amount"], "-100.11");
+    assert_eq!(find(&rows, "TOSL110")["due_date"], "2013-05-10");
+}
+
+#[test]
+fn a_folder_whose_files_repeat_an_invoice_number_is_refused_whole() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/data/en16931");
+    let out = s.run(&["import", "invoices", folder.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The official examples reuse TOSL108 and TOSL110 in several files.
+    assert!(
+        stderr.contains("column \"invoice_number\": \"TOSL108\" is also in"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+    assert_eq!(
+        s.ok(&["report", "invoices", "--format", "csv"])
+            .lines()
+            .count(),
+        1,
+        "header only"
+    );
+}

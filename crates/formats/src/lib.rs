@@ -1,4 +1,5 @@
-//! relance-formats: readers of the files people have — today the invoice and payment CSV.
+//! relance-formats: readers of the files people have — invoice and payment CSV, EN 16931
+//! e-invoices (UBL 2.1, UN/CEFACT CII).
 //!
 //! Every reader streams: it calls a sink for each valid row and returns a [`ReadReport`] that
 //! holds every problem of the file (never only the first), each with its line, column and
@@ -6,6 +7,7 @@
 
 mod cells;
 mod columns;
+mod en16931;
 mod invoice_csv;
 mod payment_csv;
 mod problem;
@@ -13,6 +15,9 @@ mod seen;
 mod table;
 mod text;
 
+pub use en16931::{
+    detect_invoice_syntax, read_invoice_xml, term_days, InvoiceSyntax, DEFAULT_TERM_DAYS,
+};
 pub use invoice_csv::{read_invoices_csv, InvoiceRow, MAX_TERMS_DAYS};
 pub use payment_csv::{read_payments_csv, PaymentRow};
 pub use problem::{Problem, ReadReport, Severity};

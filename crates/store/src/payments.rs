@@ -236,7 +236,7 @@ async fn resolve_customer(
                     line: record.line,
                     column: "customer_id",
                     value: code.to_string(),
-                    message: "unknown customer: import their invoices first".into(),
+                    message: "is an unknown customer: import their invoices first".into(),
                 });
                 Ok(None)
             }
@@ -258,7 +258,7 @@ async fn resolve_customer(
                     line: record.line,
                     column: "invoice_number",
                     value: number.to_string(),
-                    message: "unknown invoice, and no customer_id to tell who paid".into(),
+                    message: "is an unknown invoice, and no customer_id says who paid".into(),
                 });
                 Ok(None)
             }

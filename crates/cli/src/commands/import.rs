@@ -4,18 +4,23 @@
 //! Parsing runs on a blocking thread and streams rows in batches to the database writer, so a
 //! million-line file is read and written at the same time on two cores, in bounded memory.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use relance_formats::{InvoiceRow, PaymentRow, Problem, ReadReport};
+use relance_core::ledger::ItemKind;
+use relance_formats::{
+    detect_invoice_syntax, InvoiceRow, InvoiceSyntax, PaymentRow, Problem, ReadReport,
+};
 use relance_store::customers::CustomerFields;
 use relance_store::imports::{ImportSummary, InvoiceRecord};
 use relance_store::payments::{PaymentImport, PaymentRecord, PaymentSummary};
 use relance_store::Store;
 
+use crate::cli::InvoiceFormat;
 use crate::context::{creditor, today_for};
 
 const CHANNEL_BATCH: usize = 2000;
@@ -23,17 +28,32 @@ const CHANNEL_BATCH: usize = 2000;
 pub async fn invoices(
     store: &Store,
     wanted: Option<&str>,
-    file: &Path,
+    inputs: &[PathBuf],
+    format: Option<InvoiceFormat>,
 ) -> anyhow::Result<ExitCode> {
     let creditor = creditor(store, wanted).await?;
+    let files = expand_inputs(inputs)?;
+    let label = if files.len() == 1 {
+        files[0].display().to_string()
+    } else {
+        format!("{} files", files.len())
+    };
     let started = Instant::now();
-    match import_invoices_file(store, creditor.id, file, today_for(&creditor), true).await? {
+    match import_invoice_files(
+        store,
+        creditor.id,
+        &files,
+        format,
+        today_for(&creditor),
+        true,
+    )
+    .await?
+    {
         Ok((summary, warnings)) => {
             print_problems(&warnings);
             let seconds = started.elapsed().as_secs_f64();
             println!(
-                "Imported {}: {} rows, {} new, {} updated, {} unchanged; {} new customers, {} updated ({:.0} rows/s)",
-                file.display(),
+                "Imported {label}: {} rows, {} new, {} updated, {} unchanged; {} new customers, {} updated ({:.0} rows/s)",
                 summary.rows,
                 summary.created,
                 summary.updated,
@@ -59,10 +79,7 @@ pub async fn invoices(
                 .iter()
                 .filter(|p| p.severity == relance_formats::Severity::Error)
                 .count();
-            eprintln!(
-                "{}: refused, {errors} error(s); nothing was imported",
-                file.display()
-            );
+            eprintln!("{label}: refused, {errors} error(s); nothing was imported");
             Ok(ExitCode::FAILURE)
         }
     }
@@ -74,8 +91,48 @@ fn print_problems(problems: &[Problem]) {
     }
 }
 
-/// Imports an invoice file: `Ok(Ok(summary, warnings))` when written, `Ok(Err(problems))` when
-/// refused (nothing written).
+/// Files named, and the files of folders named (sorted, hidden files left out).
+fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut inside: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("cannot read the folder {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_importable(p))
+                .collect();
+            inside.sort();
+            anyhow::ensure!(
+                !inside.is_empty(),
+                "the folder {} holds no file",
+                input.display()
+            );
+            files.extend(inside);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Files of a folder worth reading: data files, not notes or hidden files.
+fn is_importable(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'));
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    !hidden
+        && matches!(
+            extension.as_deref(),
+            Some("csv" | "tsv" | "txt" | "xml" | "pdf")
+        )
+}
+
+/// Imports one invoice file (see [`import_invoice_files`]).
 pub async fn import_invoices_file(
     store: &Store,
     creditor: relance_core::ids::CreditorId,
@@ -83,11 +140,136 @@ pub async fn import_invoices_file(
     today: chrono::NaiveDate,
     progress: bool,
 ) -> anyhow::Result<Result<(ImportSummary, Vec<Problem>), Vec<Problem>>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let source = file.display().to_string();
+    import_invoice_files(
+        store,
+        creditor,
+        &[file.to_path_buf()],
+        None,
+        today,
+        progress,
+    )
+    .await
+}
+
+/// Imports invoice files in one transaction: `Ok(Ok((summary, warnings)))` when written,
+/// `Ok(Err(problems))` when refused (nothing written). Each file's format is detected from its
+/// first bytes unless `format` says it.
+pub async fn import_invoice_files(
+    store: &Store,
+    creditor: relance_core::ids::CreditorId,
+    files: &[PathBuf],
+    format: Option<InvoiceFormat>,
+    today: chrono::NaiveDate,
+    progress: bool,
+) -> anyhow::Result<Result<(ImportSummary, Vec<Problem>), Vec<Problem>>> {
+    let source = match files {
+        [one] => one.display().to_string(),
+        _ => format!("{} files", files.len()),
+    };
+    let mut session = store.begin_invoice_import(creditor, &source, today).await?;
+    let mut problems = Vec::new();
+    // Across several files the same number may not appear twice (within a CSV the reader checks).
+    let mut seen: Option<HashMap<(ItemKind, String), String>> =
+        (files.len() > 1).then(HashMap::new);
+    for file in files {
+        let bytes =
+            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let name = file.display().to_string();
+        let syntax = match format {
+            Some(InvoiceFormat::Csv) => InvoiceSyntax::Csv,
+            Some(InvoiceFormat::Ubl) => InvoiceSyntax::Ubl,
+            Some(InvoiceFormat::Cii) => InvoiceSyntax::Cii,
+            None => detect_invoice_syntax(&bytes),
+        };
+        let (rows, report) = match syntax {
+            InvoiceSyntax::Csv => {
+                let report = stream_csv(
+                    &mut session,
+                    &name,
+                    bytes,
+                    progress,
+                    &mut seen,
+                    &mut problems,
+                )
+                .await;
+                (Vec::new(), report?)
+            }
+            InvoiceSyntax::Ubl | InvoiceSyntax::Cii => {
+                let mut rows = Vec::new();
+                let report =
+                    relance_formats::read_invoice_xml(&name, &bytes, &mut |row| rows.push(row));
+                (rows, report)
+            }
+            InvoiceSyntax::Pdf => {
+                problems.push(Problem {
+                    source: name.clone(),
+                    line: 1,
+                    column: None,
+                    value: None,
+                    message: "is a PDF: Factur-X is not read yet; import its XML (CII) instead"
+                        .into(),
+                    severity: relance_formats::Severity::Error,
+                });
+                continue;
+            }
+        };
+        problems.extend(report.problems);
+        for row in rows {
+            if check_across_files(&mut seen, &row, &name, &mut problems) {
+                session.push(to_invoice_record(row)).await?;
+            }
+        }
+    }
+    if problems
+        .iter()
+        .any(|p| p.severity == relance_formats::Severity::Error)
+    {
+        session.rollback().await?;
+        return Ok(Err(problems));
+    }
+    let summary = session.commit(problems.len() as u64).await?;
+    Ok(Ok((summary, problems)))
+}
+
+/// Records `row`'s number; false (with an error) when another file already had it.
+fn check_across_files(
+    seen: &mut Option<HashMap<(ItemKind, String), String>>,
+    row: &InvoiceRow,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> bool {
+    let Some(seen) = seen else { return true };
+    match seen.entry((row.kind, row.number.clone())) {
+        std::collections::hash_map::Entry::Occupied(first) => {
+            problems.push(Problem {
+                source: name.to_string(),
+                line: row.line,
+                column: Some("invoice_number".into()),
+                value: Some(row.number.clone()),
+                message: format!("\"{}\" is also in {}", row.number, first.get()),
+                severity: relance_formats::Severity::Error,
+            });
+            false
+        }
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(name.to_string());
+            true
+        }
+    }
+}
+
+/// Parses a CSV on a blocking thread and streams its rows into the import as they come.
+async fn stream_csv(
+    session: &mut relance_store::imports::InvoiceImport,
+    name: &str,
+    bytes: Vec<u8>,
+    progress: bool,
+    seen: &mut Option<HashMap<(ItemKind, String), String>>,
+    problems: &mut Vec<Problem>,
+) -> anyhow::Result<ReadReport> {
     let bar = progress_bar(progress, bytes.len());
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<InvoiceRow>>(8);
-    let parse_source = source.clone();
+    let parse_source = name.to_string();
     let parser = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(CHANNEL_BATCH);
         let mut send_failed = false;
@@ -107,7 +289,6 @@ pub async fn import_invoices_file(
         }
         report
     });
-    let mut session = store.begin_invoice_import(creditor, &source, today).await?;
     let mut written_error = None;
     while let Some(rows) = receiver.recv().await {
         if written_error.is_some() {
@@ -115,25 +296,21 @@ pub async fn import_invoices_file(
         }
         bar.inc(rows.len() as u64);
         for row in rows {
+            if !check_across_files(seen, &row, name, problems) {
+                continue;
+            }
             if let Err(e) = session.push(to_invoice_record(row)).await {
                 written_error = Some(e);
                 break;
             }
         }
     }
-    let report: ReadReport = parser.await.context("the parser thread failed")?;
+    let report = parser.await.context("the parser thread failed")?;
     bar.finish_and_clear();
     if let Some(e) = written_error {
-        session.rollback().await?;
         return Err(e.into());
     }
-    if report.has_errors() {
-        session.rollback().await?;
-        return Ok(Err(report.problems));
-    }
-    let warnings = report.problems.len() as u64;
-    let summary = session.commit(warnings).await?;
-    Ok(Ok((summary, report.problems)))
+    Ok(report)
 }
 
 fn progress_bar(enabled: bool, _bytes: usize) -> ProgressBar {
@@ -246,8 +423,12 @@ pub async fn import_payments_file(
                 source: source.clone(),
                 line: r.line,
                 column: Some(r.column.to_string()),
+                message: if r.value.is_empty() {
+                    r.message
+                } else {
+                    format!("\"{}\" {}", r.value, r.message)
+                },
                 value: Some(r.value),
-                message: r.message,
                 severity: relance_formats::Severity::Error,
             })
             .collect())),

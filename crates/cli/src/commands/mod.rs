@@ -28,8 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Init(args) => init::run(&store, args).await,
         Command::Demo(args) => demo::run(&store, creditor, args).await,
-        Command::Import(ImportCommand::Invoices { file, format: _ }) => {
-            import::invoices(&store, creditor, &file).await
+        Command::Import(ImportCommand::Invoices { files, format }) => {
+            import::invoices(&store, creditor, &files, format).await
         }
         Command::Import(ImportCommand::Payments { file, format: _ }) => {
             import::payments(&store, creditor, &file).await
