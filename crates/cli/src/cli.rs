@@ -58,6 +58,11 @@ pub enum Command {
         /// Where to write the copy; must not exist.
         file: PathBuf,
     },
+    /// The reconciliation queue: bank credits no rule could match with confidence. Lists them, or
+    /// confirms one as a customer's payment (and learns the payer's IBAN for next time).
+    ///
+    /// Example: relance reconcile --confirm 42 --customer C001 --invoice F-2026-0042
+    Reconcile(ReconcileArgs),
     /// Late-payment penalties the law allows on one amount (L441-10, D441-5; Code civil 1231-6).
     ///
     /// Example: relance penalties --amount 10000 --due 2025-05-15 --as-of 2025-08-20 --json
@@ -93,6 +98,22 @@ pub struct InitArgs {
     /// The company is in Alsace-Moselle (Good Friday and 26 December are holidays).
     #[arg(long)]
     pub alsace_moselle: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The payment (its id in the list) to confirm.
+    #[arg(long, requires = "customer")]
+    pub confirm: Option<i64>,
+    /// The customer who paid.
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// The invoice to settle first (else the oldest open ones).
+    #[arg(long, requires = "confirm")]
+    pub invoice: Option<String>,
+    /// Output format of the list.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

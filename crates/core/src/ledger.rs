@@ -68,6 +68,12 @@ pub fn allocate(
     named_invoice: Option<&str>,
     open: &[OpenInvoice],
 ) -> AllocationPlan {
+    allocate_to(amount, named_invoice.as_slice(), open)
+}
+
+/// [`allocate`] when the payer named several invoices (a bank transfer "F-12 F-15"): those
+/// first, in the order named, then the oldest.
+pub fn allocate_to(amount: Money, named_invoices: &[&str], open: &[OpenInvoice]) -> AllocationPlan {
     let mut remaining = amount.amount;
     let mut allocations = Vec::new();
     let mut candidates: Vec<&OpenInvoice> = open
@@ -77,8 +83,8 @@ pub fn allocate(
     candidates.sort_by(|a, b| {
         (a.due_date, a.issue_date, &a.number).cmp(&(b.due_date, b.issue_date, &b.number))
     });
-    if let Some(named) = named_invoice {
-        if let Some(pos) = candidates.iter().position(|i| i.number == named) {
+    for named in named_invoices.iter().rev() {
+        if let Some(pos) = candidates.iter().position(|i| i.number == *named) {
             let first = candidates.remove(pos);
             candidates.insert(0, first);
         }
@@ -166,6 +172,24 @@ mod tests {
             ]
         );
         assert!(plan.unallocated.is_zero());
+    }
+
+    #[test]
+    fn several_named_invoices_come_first_in_the_order_named() {
+        let open = [
+            inv(1, "F1", "2026-01-01", dec!(100)),
+            inv(2, "F2", "2026-02-01", dec!(50)),
+            inv(3, "F3", "2026-03-01", dec!(70)),
+        ];
+        let plan = allocate_to(Money::eur(dec!(130)), &["F3", "F2"], &open);
+        assert_eq!(
+            plan.allocations,
+            vec![
+                (ItemId(3), Money::eur(dec!(70))),
+                (ItemId(2), Money::eur(dec!(50))),
+                (ItemId(1), Money::eur(dec!(10)))
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod ids;
 pub mod law;
 pub mod ledger;
+pub mod matching;
 pub mod money;
 pub mod party;
 pub mod planner;

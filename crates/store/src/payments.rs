@@ -2,7 +2,10 @@
 
 use chrono::NaiveDate;
 use relance_core::ids::{CreditorId, CustomerId, ItemId};
-use relance_core::ledger::allocate;
+use relance_core::ledger::allocate_to;
+use relance_core::matching::AUTO_ALLOCATE_AT;
+
+use crate::matching::{match_credit, queue_for_person, MatchIndex};
 use relance_core::money::Money;
 use sqlx::Row;
 
@@ -23,6 +26,9 @@ pub struct PaymentRecord {
     pub invoice_number: Option<String>,
     /// The bank's own entry reference: the strongest guard against importing twice.
     pub bank_reference: Option<String>,
+    /// Who paid, as the bank statement says (used to match, and learnt for next time).
+    pub payer_name: Option<String>,
+    pub payer_iban: Option<String>,
 }
 
 /// A row the store refuses, with the column to blame.
@@ -43,6 +49,10 @@ pub struct PaymentSummary {
     pub duplicates: u64,
     pub allocated_minor: i64,
     pub unallocated_minor: i64,
+    /// Credits matched by the rules (invoice number, IBAN, name, amount) and allocated.
+    pub matched_automatically: u64,
+    /// Credits left for a person in the reconciliation queue (`relance reconcile`).
+    pub to_reconcile: u64,
     /// One line per payment ("2026-03-02 1200.00 EUR from C001 → F-001 (paid)").
     pub lines: Vec<String>,
 }
@@ -72,16 +82,18 @@ impl Store {
         let mut summary = PaymentSummary::default();
         let mut occurrences: std::collections::HashMap<String, u32> =
             std::collections::HashMap::new();
+        // Loaded on the first credit that names neither customer nor invoice (bank statements).
+        let mut index: Option<MatchIndex> = None;
         for record in records {
             summary.rows += 1;
+            // The same row of the same content is the same payment, whatever the file is called.
             let content = format!(
-                "{}|{}|{}|{}|{}|{}",
+                "{}|{}|{}|{}|{}",
                 record.date,
                 record.amount,
                 record.customer_code.as_deref().unwrap_or(""),
                 record.invoice_number.as_deref().unwrap_or(""),
                 record.reference,
-                source_name(source)
             );
             let n = occurrences.entry(content.clone()).or_insert(0);
             *n += 1;
@@ -100,21 +112,70 @@ impl Store {
                 summary.duplicates += 1;
                 continue;
             }
-            let Some(customer) = resolve_customer(&mut tx, creditor, record, &mut problems).await?
-            else {
-                continue;
+            let named_in_file = record
+                .customer_code
+                .as_deref()
+                .is_some_and(|c| !c.is_empty())
+                || record
+                    .invoice_number
+                    .as_deref()
+                    .is_some_and(|n| !n.is_empty());
+            let (customer, named, confidence, reason) = if named_in_file {
+                let Some(customer) =
+                    resolve_customer(&mut tx, creditor, record, &mut problems).await?
+                else {
+                    continue;
+                };
+                let named: Vec<String> = record.invoice_number.iter().cloned().collect();
+                (customer, named, 100u8, "named in the file".to_string())
+            } else {
+                if index.is_none() {
+                    index = Some(MatchIndex::load(&mut tx, creditor).await?);
+                }
+                let Some(index) = index.as_ref() else {
+                    continue;
+                };
+                match match_credit(&mut tx, creditor, index, record).await? {
+                    Some(m) if m.decision.confidence >= AUTO_ALLOCATE_AT => {
+                        summary.matched_automatically += 1;
+                        (
+                            m.customer,
+                            m.decision.invoices,
+                            m.decision.confidence,
+                            m.decision.reason,
+                        )
+                    }
+                    suggestion => {
+                        if problems.is_empty() {
+                            queue_for_person(
+                                &mut tx,
+                                creditor,
+                                source,
+                                record,
+                                &fingerprint,
+                                suggestion,
+                            )
+                            .await?;
+                            summary.to_reconcile += 1;
+                            summary.created += 1;
+                        }
+                        continue;
+                    }
+                }
             };
             if !problems.is_empty() {
                 // Keep checking the other rows, but write nothing more: the import is refused.
                 continue;
             }
             let open = open_invoices(&mut tx, creditor, customer.0).await?;
-            let plan = allocate(record.amount, record.invoice_number.as_deref(), &open);
+            let named_refs: Vec<&str> = named.iter().map(String::as_str).collect();
+            let plan = allocate_to(record.amount, &named_refs, &open);
             let unallocated = plan.unallocated.to_minor()?;
             let payment_id: i64 = sqlx::query_scalar(
                 "INSERT INTO payments (creditor_id, customer_id, received_on, currency, amount_minor, unallocated_minor, \
-                 reference, invoice_number, bank_reference, fingerprint, source, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                 reference, invoice_number, bank_reference, fingerprint, source, created_at, payer_name, payer_iban, \
+                 status, confidence, match_reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'matched', $15, $16) RETURNING id",
             )
             .bind(creditor.0)
             .bind(customer.0 .0)
@@ -128,6 +189,10 @@ impl Store {
             .bind(&fingerprint)
             .bind(source)
             .bind(now_text())
+            .bind(&record.payer_name)
+            .bind(&record.payer_iban)
+            .bind(i64::from(confidence))
+            .bind(&reason)
             .fetch_one(&mut *tx)
             .await?;
             let mut described = Vec::new();
@@ -165,6 +230,9 @@ impl Store {
             if unallocated > 0 {
                 text.push_str(&format!("; {} kept as credit", plan.unallocated));
             }
+            if !named_in_file {
+                text.push_str(&format!(" [matched {confidence} %: {reason}]"));
+            }
             append(
                 &mut *tx,
                 &NewEvent {
@@ -180,6 +248,8 @@ impl Store {
                         "currency": record.amount.currency.code(),
                         "allocations": plan.allocations.iter().map(|(i, m)| serde_json::json!({"item_id": i.0, "amount": m.to_plain_string()})).collect::<Vec<_>>(),
                         "unallocated": plan.unallocated.to_plain_string(),
+                        "confidence": confidence,
+                        "match": reason,
                     }),
                 },
             )
@@ -206,13 +276,6 @@ impl Store {
         tx.commit().await?;
         Ok(PaymentImport::Done(summary))
     }
-}
-
-fn source_name(source: &str) -> &str {
-    std::path::Path::new(source)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(source)
 }
 
 /// Finds who paid: the customer named, else the owner of the invoice named.

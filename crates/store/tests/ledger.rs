@@ -207,6 +207,8 @@ on_both_databases!(
                 customer_code: None,
                 invoice_number: Some("F-003".into()),
                 bank_reference: None,
+                payer_name: None,
+                payer_iban: None,
             },
             PaymentRecord {
                 line: 3,
@@ -216,6 +218,8 @@ on_both_databases!(
                 customer_code: Some("C1".into()),
                 invoice_number: None,
                 bank_reference: Some("BANK-1".into()),
+                payer_name: None,
+                payer_iban: None,
             },
         ];
         let PaymentImport::Done(s) = store
@@ -276,6 +280,8 @@ on_both_databases!(
                 customer_code: Some("C1".into()),
                 invoice_number: None,
                 bank_reference: None,
+                payer_name: None,
+                payer_iban: None,
             },
             PaymentRecord {
                 line: 3,
@@ -285,6 +291,8 @@ on_both_databases!(
                 customer_code: Some("NOPE".into()),
                 invoice_number: None,
                 bank_reference: None,
+                payer_name: None,
+                payer_iban: None,
             },
             PaymentRecord {
                 line: 4,
@@ -294,6 +302,8 @@ on_both_databases!(
                 customer_code: None,
                 invoice_number: Some("F-999".into()),
                 bank_reference: None,
+                payer_name: None,
+                payer_iban: None,
             },
         ];
         let PaymentImport::Refused(problems) = store
@@ -406,3 +416,110 @@ on_both_databases!(migrations_are_applied_once, |db: TestDb| async move {
     let again = Store::open(&db.url).await.expect("reopen");
     assert_eq!(again.migrate().await.expect("migrate"), 0);
 });
+
+fn bank(
+    line: u64,
+    amount: &str,
+    text: &str,
+    payer_name: Option<&str>,
+    iban: Option<&str>,
+) -> PaymentRecord {
+    PaymentRecord {
+        line,
+        date: d("2026-03-10"),
+        amount: eur(amount),
+        reference: text.into(),
+        customer_code: None,
+        invoice_number: None,
+        bank_reference: Some(format!("ENTRY-{line}")),
+        payer_name: payer_name.map(String::from),
+        payer_iban: iban.map(String::from),
+    }
+}
+
+on_both_databases!(
+    bank_credits_are_matched_by_number_iban_and_name_or_queued_for_a_person,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        let mut garage = vec![
+            invoice(4, "F-2026-0050", "C2", "2026-02-01", "300.00", "0"),
+            invoice(5, "F-2026-0051", "C2", "2026-02-15", "300.00", "0"),
+        ];
+        for g in &mut garage {
+            g.customer.name = Some("Garage Petit SAS".into());
+        }
+        let mut all = vec![
+            invoice(2, "F-2026-0042", "C1", "2026-02-01", "100.00", "0"),
+            invoice(3, "F-2026-0043", "C1", "2026-02-15", "200.00", "0"),
+        ];
+        all.extend(garage);
+        import(&store, c, all).await;
+        let statement = vec![
+            // The invoice number through the bank's noise: matched, and the IBAN is learnt.
+            bank(
+                1,
+                "100.00",
+                "VIR SEPA DUPONT FACT F 2026 0042 REF 8812",
+                Some("DUPONT"),
+                Some("FR7630006000011234567890189"),
+            ),
+            // The learnt IBAN and an amount equal to one open invoice: matched.
+            bank(
+                2,
+                "200.00",
+                "VIREMENT",
+                None,
+                Some("FR7630006000011234567890189"),
+            ),
+            // The payer's name is a customer's, but two open invoices have this amount: a person decides.
+            bank(3, "300.00", "PAIEMENT", Some("GARAGE PETIT"), None),
+            // Nothing to go on.
+            bank(4, "12.34", "???", None, None),
+        ];
+        let PaymentImport::Done(s) = store
+            .import_payments(c, "releve.xml", &statement, d("2026-03-10"))
+            .await
+            .expect("import")
+        else {
+            panic!("refused");
+        };
+        assert_eq!(
+            (s.created, s.matched_automatically, s.to_reconcile),
+            (4, 2, 2)
+        );
+        assert_eq!(open_of(&store, c, "F-2026-0042").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-2026-0043").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-2026-0050").await, "300.00");
+        assert_eq!(open_of(&store, c, "F-2026-0051").await, "300.00");
+
+        let queue = store.unmatched_payments(c).await.expect("queue");
+        assert_eq!(queue.len(), 2);
+        assert_eq!(queue[0].suggested_customer.as_deref(), Some("C2"));
+        assert!(
+            queue[0].reason.contains("2 open invoices have this amount"),
+            "{}",
+            queue[0].reason
+        );
+        assert!(queue[0].confidence < 75);
+        assert_eq!(queue[1].suggested_customer, None);
+
+        store
+            .confirm_payment(c, queue[0].id, "C2", Some("F-2026-0051"), d("2026-03-11"))
+            .await
+            .expect("confirm");
+        assert_eq!(open_of(&store, c, "F-2026-0051").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-2026-0050").await, "300.00");
+        assert_eq!(store.unmatched_payments(c).await.expect("queue").len(), 1);
+
+        // The same statement again: nothing twice.
+        let PaymentImport::Done(again) = store
+            .import_payments(c, "copy-of-releve.xml", &statement, d("2026-03-12"))
+            .await
+            .expect("import")
+        else {
+            panic!("refused");
+        };
+        assert_eq!((again.created, again.duplicates), (0, 4));
+    }
+);

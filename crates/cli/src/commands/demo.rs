@@ -255,6 +255,8 @@ pub fn generate(customers: usize, invoices: usize, seed: u64, as_of: NaiveDate) 
             customer_code: Some(who.fields.code.clone()),
             invoice_number: Some(number),
             bank_reference: None,
+            payer_name: None,
+            payer_iban: None,
         });
     }
     out.payments.sort_by_key(|p| p.date);

@@ -407,6 +407,8 @@ pub async fn import_payments_file(
             customer_code: row.customer_code.map(|c| c.as_str().to_string()),
             invoice_number: row.invoice_number,
             bank_reference: row.bank_reference,
+            payer_name: None,
+            payer_iban: None,
         });
     });
     if report.has_errors() {

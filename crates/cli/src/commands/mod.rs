@@ -6,6 +6,7 @@ mod demo;
 mod import;
 mod init;
 mod penalties;
+mod reconcile;
 mod report;
 
 use std::process::ExitCode;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import::payments(&store, creditor, &file).await
         }
         Command::Report(args) => report::run(&store, creditor, args).await,
+        Command::Reconcile(args) => reconcile::run(&store, creditor, args).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
         Command::Migrate | Command::Bench(_) | Command::Penalties(_) => Ok(ExitCode::SUCCESS),
     };
