@@ -18,10 +18,6 @@ use crate::seen::SeenNumbers;
 use crate::table::{read_table, Row};
 use crate::text::split_emails;
 
-/// Longest payment term allowed between businesses, in days from the issue date
-/// (Code de commerce, article L441-10 I).
-pub const MAX_TERMS_DAYS: i64 = 60;
-
 /// One valid line of an invoice file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRow {
@@ -399,15 +395,20 @@ fn check_row(row: &mut Row<'_, '_, '_>, seen: &mut [SeenNumbers; 2]) -> Option<I
                 Some(text),
                 format!("the due date {due} is before the issue date {issue}"),
             );
-        } else if days > MAX_TERMS_DAYS && customer_kind != Some(CustomerKind::Consumer) {
-            let text = row.get(DUE_DATE);
-            row.warning(
-                DUE_DATE,
-                Some(text),
-                format!(
-                    "payment terms of {days} days from the issue date exceed the {MAX_TERMS_DAYS} days allowed between businesses (Code de commerce, article L441-10 I)"
-                ),
-            );
+        } else if customer_kind != Some(CustomerKind::Consumer) {
+            // L441-10 I caps apply between businesses: 60 days, or 45 days end of month.
+            if let Some(warning) = relance_core::law::check_payment_terms(issue, due) {
+                let text = row.get(DUE_DATE);
+                row.warning(
+                    DUE_DATE,
+                    Some(text),
+                    format!(
+                        "\"{text}\" gives {} days of payment terms, beyond the cap of Code de commerce L441-10 I \
+                         (60 days from the invoice date, or 45 days end of month: {} at the latest)",
+                        warning.term_days, warning.latest_due_date
+                    ),
+                );
+            }
         }
     }
 
@@ -662,13 +663,16 @@ mod tests {
         let text = "numéro;code client;type;date;échéance;montant\n\
                     F1;C1;entreprise;01/01/2026;01/04/2026;10\n\
                     F2;C2;particulier;01/01/2026;01/04/2026;10\n\
-                    F3;C3;;01/01/2026;02/03/2026;10\n";
+                    F3;C3;;01/01/2026;02/03/2026;10\n\
+                    F4;C4;;31/01/2026;31/03/2026;10\n";
+        // F3: exactly 60 days; F4: 59 days; F2: a consumer (L441-10 does not apply).
         let (rows, report) = read(text);
-        assert_eq!(rows.len(), 3);
+        assert_eq!(rows.len(), 4);
         assert_eq!(
             messages(&report),
-            ["t.csv:2: warning: column \"échéance\": payment terms of 90 days from the issue date \
-              exceed the 60 days allowed between businesses (Code de commerce, article L441-10 I)"]
+            ["t.csv:2: warning: column \"échéance\": \"01/04/2026\" gives 90 days of payment terms, \
+              beyond the cap of Code de commerce L441-10 I (60 days from the invoice date, or 45 days end \
+              of month: 2026-03-17 at the latest)"]
         );
     }
 

@@ -18,7 +18,7 @@ mod text;
 pub use en16931::{
     detect_invoice_syntax, read_invoice_xml, term_days, InvoiceSyntax, DEFAULT_TERM_DAYS,
 };
-pub use invoice_csv::{read_invoices_csv, InvoiceRow, MAX_TERMS_DAYS};
+pub use invoice_csv::{read_invoices_csv, InvoiceRow};
 pub use payment_csv::{read_payments_csv, PaymentRow};
 pub use problem::{Problem, ReadReport, Severity};
 pub use text::{decode_text, detect_separator, normalise_header, parse_date, parse_decimal};

@@ -101,8 +101,8 @@ fn reads_an_english_export_with_commas_and_quotes() {
                 3,
                 Some("Due_Date"),
                 Severity::Warning,
-                "payment terms of 90 days from the issue date exceed the 60 days allowed \
-                 between businesses (Code de commerce, article L441-10 I)"
+                "\"2026-05-11\" gives 90 days of payment terms, beyond the cap of Code de commerce \
+                 L441-10 I (60 days from the invoice date, or 45 days end of month: 2026-04-14 at the latest)"
             ),
             (
                 3,
@@ -234,8 +234,8 @@ fn reports_every_problem_of_a_bad_file() {
             18,
             Some("échéance"),
             Warning,
-            "payment terms of 89 days from the issue date exceed the 60 days allowed \
-             between businesses (Code de commerce, article L441-10 I)",
+            "\"31/03/2026\" gives 89 days of payment terms, beyond the cap of Code de commerce \
+             L441-10 I (60 days from the invoice date, or 45 days end of month: 2026-03-17 at the latest)",
         ),
         (
             18,
