@@ -63,6 +63,25 @@ pub enum Command {
     ///
     /// Example: relance reconcile --confirm 42 --customer C001 --invoice F-2026-0042
     Reconcile(ReconcileArgs),
+    /// The rate tables of the late-payment law: show them, or import a newer file (TOML, the
+    /// format of the built-in table) so that a new half-year needs no new release.
+    ///
+    /// Example: relance rates import taux-2026-S2.toml
+    #[command(subcommand)]
+    Rates(RatesCommand),
+    /// Waive the late-payment penalties and indemnity of an invoice, with a reason.
+    ///
+    /// Example: relance waive F-2026-0042 --reason "geste commercial, accord du 12/03"
+    Waive {
+        /// The invoice number.
+        invoice: String,
+        /// Why (kept on the customer's timeline).
+        #[arg(long)]
+        reason: String,
+        /// The day of the decision (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+    },
     /// Late-payment penalties the law allows on one amount (L441-10, D441-5; Code civil 1231-6).
     ///
     /// Example: relance penalties --amount 10000 --due 2025-05-15 --as-of 2025-08-20 --json
@@ -98,6 +117,19 @@ pub struct InitArgs {
     /// The company is in Alsace-Moselle (Good Friday and 26 December are holidays).
     #[arg(long)]
     pub alsace_moselle: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RatesCommand {
+    /// Print the rates in force: ECB changes and the legal interest rate by half-year.
+    Show,
+    /// Validate and keep a TOML rate file; later computations use it.
+    ///
+    /// Example: relance rates import taux-2026-S2.toml
+    Import {
+        /// The TOML file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +260,8 @@ pub enum ReportKind {
     Aging,
     Invoices,
     Timeline,
+    /// Penalties and indemnities claimable on late invoices (paid late or still open).
+    Penalties,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -458,3 +458,149 @@ fn a_folder_whose_files_repeat_an_invoice_number_is_refused_whole() {
         "header only"
     );
 }
+
+#[test]
+fn invoices_paid_late_keep_their_penalties_until_a_person_waives_them() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr.csv").to_str().expect("path"),
+    ]);
+    s.ok(&[
+        "import",
+        "payments",
+        data("payments-fr.csv").to_str().expect("path"),
+    ]);
+    let report = |s: &Sandbox| -> Vec<serde_json::Value> {
+        s.ok(&[
+            "report",
+            "penalties",
+            "--as-of",
+            "2026-03-31",
+            "--format",
+            "json",
+        ])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+    };
+    let rows = report(&s);
+    // F-2026-001: 1,234.56 € due 2026-02-04, paid 2026-02-10: 6 days at 12.15 % (2026 H1:
+    // ECB 2.15 + 10) = 1234.56 × 0.1215 × 6 / 365 = 2.4658 → 2.47, plus 40 € (D441-5).
+    let f1 = find(&rows, "F-2026-001");
+    assert_eq!(
+        (
+            f1["days_late"].as_i64(),
+            f1["interest"].as_str(),
+            f1["indemnity"].as_str(),
+            f1["total"].as_str()
+        ),
+        (Some(6), Some("2.47"), Some("40.00"), Some("42.47"))
+    );
+    assert_eq!(f1["status"], "paid late on 2026-02-10");
+    // F-2026-002: 600 € with 100 € settled outside, 500 € paid 2026-03-15: 24 days,
+    // 500 × 0.1215 × 24 / 365 = 3.9945 → 3.99.
+    let f2 = find(&rows, "F-2026-002");
+    assert_eq!(
+        (
+            f2["principal"].as_str(),
+            f2["interest"].as_str(),
+            f2["total"].as_str()
+        ),
+        (Some("500.00"), Some("3.99"), Some("43.99"))
+    );
+    // A consumer: no indemnity, no interest before a formal notice (Code civil 1231-6).
+    let f3 = find(&rows, "F-2026-003");
+    assert_eq!(
+        (
+            f3["kind"].as_str(),
+            f3["indemnity"].as_str(),
+            f3["total"].as_str()
+        ),
+        (Some("consumer"), Some("0.00"), Some("0.00"))
+    );
+
+    s.ok(&[
+        "waive",
+        "F-2026-002",
+        "--reason",
+        "geste commercial",
+        "--at",
+        "2026-04-01",
+    ]);
+    let rows = report(&s);
+    assert_eq!(find(&rows, "F-2026-002")["total"], "0.00");
+    assert_eq!(
+        find(&rows, "F-2026-002")["status"],
+        "waived on 2026-04-01: geste commercial"
+    );
+    assert_eq!(
+        find(&rows, "F-2026-001")["total"],
+        "42.47",
+        "only the waived invoice changes"
+    );
+    assert!(
+        !s.run(&["waive", "F-2026-002", "--reason", "again"])
+            .status
+            .success(),
+        "waived once"
+    );
+    let timeline = s.ok(&[
+        "report",
+        "timeline",
+        "--customer",
+        "C001",
+        "--format",
+        "csv",
+    ]);
+    assert!(timeline.contains("penalties_waived"), "{timeline}");
+}
+
+#[test]
+fn a_newer_rate_table_is_imported_without_a_release() {
+    let s = Sandbox::new();
+    // 2026 H2's legal rate is not in the built-in table: a consumer computation says so.
+    let args = [
+        "penalties",
+        "--amount",
+        "1000",
+        "--due",
+        "2026-06-01",
+        "--as-of",
+        "2026-08-31",
+        "--kind",
+        "consumer",
+        "--formal-notice",
+        "2026-07-01",
+        "--json",
+    ];
+    let before = s.run(&args);
+    assert!(!before.status.success());
+    assert!(
+        String::from_utf8_lossy(&before.stderr).contains("2026-H2"),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+
+    let file = s.dir.path().join("taux.toml");
+    std::fs::write(&file, "schema = 1\n[[legal]]\nhalf_year = \"2026-H2\"\nnatural_person = \"6.50\"\nother = \"2.50\"\nsource = \"arrêté (test)\"\n").expect("write");
+    s.ok(&["rates", "import", file.to_str().expect("path")]);
+    assert!(s.ok(&["rates", "show"]).contains("2026-H2"));
+    // 2026-07-02..08-31 = 61 days × 1000 × 2.50 % / 365 = 4.178 → 4.18
+    let v: serde_json::Value = serde_json::from_str(s.ok(&args).trim()).expect("json");
+    assert_eq!(v["interest"], "4.18");
+
+    std::fs::write(
+        &file,
+        "schema = 1\n[[legal]]\nhalf_year = \"2026-H2\"\nother = \"abc\"\n",
+    )
+    .expect("write");
+    assert!(
+        !s.run(&["rates", "import", file.to_str().expect("path")])
+            .status
+            .success(),
+        "a broken table is refused"
+    );
+}

@@ -15,6 +15,7 @@ pub mod creditors;
 pub mod customers;
 pub mod events;
 pub mod imports;
+pub mod law;
 pub mod matching;
 pub mod payments;
 pub mod reports;

@@ -5,6 +5,7 @@ mod bench;
 mod demo;
 mod import;
 mod init;
+mod law;
 mod penalties;
 mod reconcile;
 mod report;
@@ -21,7 +22,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Bench(bench) => return bench::run(bench).await,
         Command::Migrate => return admin::migrate(&cli.database_url).await,
-        Command::Penalties(args) => return penalties::run(args),
         _ => {}
     }
     let store = open_store(&cli.database_url).await?;
@@ -37,8 +37,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report(args) => report::run(&store, creditor, args).await,
         Command::Reconcile(args) => reconcile::run(&store, creditor, args).await,
+        Command::Penalties(args) => penalties::run(&store, args).await,
+        Command::Rates(command) => law::rates(&store, command).await,
+        Command::Waive {
+            invoice,
+            reason,
+            at,
+        } => law::waive(&store, creditor, &invoice, &reason, at).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
-        Command::Migrate | Command::Bench(_) | Command::Penalties(_) => Ok(ExitCode::SUCCESS),
+        Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
     };
     store.close().await;
     result

@@ -15,7 +15,7 @@ use relance_core::party::CustomerKind;
 
 use crate::cli::PenaltiesArgs;
 
-pub fn run(args: PenaltiesArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(store: &relance_store::Store, args: PenaltiesArgs) -> anyhow::Result<ExitCode> {
     let currency = Currency::parse(&args.currency)?;
     let principal = Money::new(parse_amount(&args.amount).context("--amount")?, currency);
     let kind = CustomerKind::parse(&args.kind)?;
@@ -32,7 +32,10 @@ pub fn run(args: PenaltiesArgs) -> anyhow::Result<ExitCode> {
         })?;
         input = input.with_payment(date, Money::new(amount, currency));
     }
-    let rates = rate_table(args.rates.as_ref())?;
+    let mut rates = crate::commands::law::rate_table(store).await?;
+    if let Some(path) = &args.rates {
+        rates.merge(read_rates(path)?);
+    }
     let result = compute_penalties(kind, &input, &rates)?;
     for warning in &result.warnings {
         eprintln!("warning: {warning}");
@@ -68,14 +71,10 @@ fn parse_payment(text: &str) -> anyhow::Result<(NaiveDate, rust_decimal::Decimal
     Ok((date, parse_amount(amount)?))
 }
 
-/// The built-in tables, completed by a file of newer rates when given.
-fn rate_table(extra: Option<&PathBuf>) -> anyhow::Result<RateTable> {
-    let mut table = RateTable::builtin();
-    if let Some(path) = extra {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let more = RateTable::parse_toml(&text).with_context(|| format!("{}", path.display()))?;
-        table.merge(more);
-    }
-    Ok(table)
+/// A TOML rate file, validated.
+pub fn read_rates(path: &PathBuf) -> anyhow::Result<RateTable> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    RateTable::parse_toml(&text)
+        .with_context(|| format!("{} is not a valid rate table", path.display()))
 }
