@@ -262,6 +262,9 @@ pub enum ReportKind {
     Timeline,
     /// Penalties and indemnities claimable on late invoices (paid late or still open).
     Penalties,
+    /// Open invoices whose claim is prescribed or will be within 90 days (5 years between
+    /// businesses, Code de commerce L110-4; 2 years against a consumer, Code de la consommation L218-2).
+    Prescription,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -604,3 +604,43 @@ fn a_newer_rate_table_is_imported_without_a_release() {
         "a broken table is refused"
     );
 }
+
+#[test]
+fn prescription_is_flagged_ninety_days_ahead_per_kind_of_debtor() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr.csv").to_str().expect("path"),
+    ]);
+    let json = |as_of: &str| -> Vec<serde_json::Value> {
+        s.ok(&[
+            "report",
+            "prescription",
+            "--as-of",
+            as_of,
+            "--format",
+            "json",
+        ])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+    };
+    // The consumer's invoice F-2026-003 (due 2026-03-03) is prescribed after 2028-03-03
+    // (2 years, L218-2): 123 days before, nothing yet; 22 days before, flagged.
+    assert!(json("2027-11-01").is_empty());
+    let rows = json("2028-02-10");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["number"], "F-2026-003");
+    assert_eq!(rows[0]["prescription_date"], "2028-03-03");
+    assert_eq!(rows[0]["days_left"], 22);
+    // The business invoices (5 years, L110-4: after 2031-02-04 and 2031-02-19) are flagged in 2031.
+    let rows = json("2031-01-01");
+    let numbers: Vec<&str> = rows.iter().filter_map(|r| r["number"].as_str()).collect();
+    assert_eq!(
+        numbers,
+        vec!["F-2026-003", "F-2026-001", "F-2026-002"],
+        "most urgent first"
+    );
+}

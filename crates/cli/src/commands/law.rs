@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use relance_core::law::{compute_penalties, PenaltyInput, RateTable};
+use relance_core::law::{compute_penalties, prescription_warning, PenaltyInput, RateTable};
 use relance_store::creditors::CreditorRecord;
 use relance_store::Store;
 
@@ -200,6 +200,81 @@ pub async fn penalties_report(
                 l.total.clone(),
                 l.currency.clone(),
                 l.status.clone(),
+            ]
+        })
+        .collect();
+    print_rows(format, &headers, &rows, &lines)?;
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct PrescriptionLine {
+    number: String,
+    customer: String,
+    customer_name: String,
+    kind: String,
+    due_date: String,
+    open_amount: String,
+    currency: String,
+    prescription_date: String,
+    days_left: i64,
+    level: String,
+    message: String,
+}
+
+/// Open invoices within 90 days of prescription, or past it, most urgent first.
+pub async fn prescription_report(
+    store: &Store,
+    creditor: &CreditorRecord,
+    as_of: NaiveDate,
+    customer: Option<&str>,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let mut lines: Vec<PrescriptionLine> = store
+        .late_invoices(creditor.id, as_of, customer)
+        .await?
+        .into_iter()
+        .filter(|late| late.open.is_positive())
+        .filter_map(|late| {
+            let warning = prescription_warning(late.customer_kind, late.due_date, as_of)?;
+            Some(PrescriptionLine {
+                number: late.number,
+                customer: late.customer,
+                customer_name: late.customer_name,
+                kind: late.customer_kind.as_str().to_string(),
+                due_date: late.due_date.to_string(),
+                open_amount: late.open.to_plain_string(),
+                currency: late.open.currency.code().to_string(),
+                prescription_date: warning.prescription_date.to_string(),
+                days_left: warning.days_left,
+                level: format!("{:?}", warning.level),
+                message: warning.message,
+            })
+        })
+        .collect();
+    lines.sort_by_key(|l| l.days_left);
+    let headers = [
+        "number",
+        "customer",
+        "kind",
+        "due_date",
+        "open_amount",
+        "currency",
+        "prescription_date",
+        "days_left",
+    ];
+    let rows: Vec<Vec<String>> = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.number.clone(),
+                l.customer.clone(),
+                l.kind.clone(),
+                l.due_date.clone(),
+                l.open_amount.clone(),
+                l.currency.clone(),
+                l.prescription_date.clone(),
+                l.days_left.to_string(),
             ]
         })
         .collect();

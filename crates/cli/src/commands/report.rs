@@ -56,6 +56,16 @@ pub async fn run(
                 .collect();
             print_rows(args.format, &headers, &rows, &lines)?;
         }
+        ReportKind::Prescription => {
+            crate::commands::law::prescription_report(
+                store,
+                &creditor,
+                as_of,
+                args.customer.as_deref(),
+                args.format,
+            )
+            .await?
+        }
         ReportKind::Penalties => {
             crate::commands::law::penalties_report(
                 store,
