@@ -201,7 +201,7 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import invoices and credit notes: CSV (columns found by name, in English or French), UBL 2.1
-    /// or UN/CEFACT CII e-invoices. Several files or folders are imported together, all or nothing.
+    /// or UN/CEFACT CII e-invoices, or a FEC (customer accounts 411). Several files or folders are imported together, all or nothing.
     ///
     /// Example: relance import invoices export-mars.csv factures-recues/
     Invoices {
@@ -211,6 +211,9 @@ pub enum ImportCommand {
         /// File format (detected when omitted).
         #[arg(long, value_enum)]
         format: Option<InvoiceFormat>,
+        /// Payment term in days for files without due dates (FEC).
+        #[arg(long, default_value_t = 30)]
+        default_term: i64,
     },
     /// Import payments; each is allocated to the invoice it names, else to the oldest open ones.
     ///
@@ -229,6 +232,7 @@ pub enum InvoiceFormat {
     Csv,
     Ubl,
     Cii,
+    Fec,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -644,3 +644,32 @@ fn prescription_is_flagged_ninety_days_ahead_per_kind_of_debtor() {
         "most urgent first"
     );
 }
+
+#[test]
+fn a_fec_rebuilds_open_items_and_applies_unlettered_credits() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    let fec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../formats/tests/data/fec/552100554FEC20261231.txt");
+    let out = s.ok(&[
+        "import",
+        "invoices",
+        fec.to_str().expect("path"),
+        "--default-term",
+        "45",
+    ]);
+    assert!(out.contains("5 rows, 5 new"), "{out}");
+    let rows = invoices_json(&s);
+    // FA-002 is lettered: settled. C001's credit note (120) and unlettered payment (500) settle
+    // FA-001 (1,200, the oldest) down to 580; FA-003 stays open in full.
+    assert_eq!(find(&rows, "FA-002")["open_amount"], "0.00");
+    assert_eq!(find(&rows, "FA-001")["open_amount"], "580.00");
+    assert_eq!(
+        find(&rows, "FA-001")["due_date"],
+        "2026-02-19",
+        "piece date + 45 days"
+    );
+    assert_eq!(find(&rows, "FA-003")["open_amount"], "960.00");
+    assert_eq!(find(&rows, "AV-001")["open_amount"], "0.00");
+    assert_eq!(find(&rows, "REGLT-BQ-6")["open_amount"], "0.00");
+}

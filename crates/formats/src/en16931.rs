@@ -25,6 +25,8 @@ pub enum InvoiceSyntax {
     Cii,
     /// A PDF (Factur-X / ZUGFeRD carries a CII file inside).
     Pdf,
+    /// A FEC (Fichier des écritures comptables).
+    Fec,
 }
 
 /// Looks at the first bytes: a PDF, an XML root element, or else CSV.
@@ -34,6 +36,9 @@ pub fn detect_invoice_syntax(bytes: &[u8]) -> InvoiceSyntax {
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+    if crate::fec::looks_like_fec(bytes) {
+        return InvoiceSyntax::Fec;
+    }
     if !trimmed.starts_with('<') {
         return InvoiceSyntax::Csv;
     }

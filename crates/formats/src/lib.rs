@@ -8,6 +8,7 @@
 mod cells;
 mod columns;
 mod en16931;
+mod fec;
 mod invoice_csv;
 mod payment_csv;
 mod problem;
@@ -18,6 +19,7 @@ mod text;
 pub use en16931::{
     detect_invoice_syntax, read_invoice_xml, term_days, InvoiceSyntax, DEFAULT_TERM_DAYS,
 };
+pub use fec::{looks_like_fec, read_fec};
 pub use invoice_csv::{read_invoices_csv, InvoiceRow};
 pub use payment_csv::{read_payments_csv, PaymentRow};
 pub use problem::{Problem, ReadReport, Severity};

@@ -30,7 +30,12 @@ pub async fn invoices(
     wanted: Option<&str>,
     inputs: &[PathBuf],
     format: Option<InvoiceFormat>,
+    default_term: i64,
 ) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        (0..=365).contains(&default_term),
+        "--default-term must be between 0 and 365 days"
+    );
     let creditor = creditor(store, wanted).await?;
     let files = expand_inputs(inputs)?;
     let label = if files.len() == 1 {
@@ -44,6 +49,7 @@ pub async fn invoices(
         creditor.id,
         &files,
         format,
+        default_term,
         today_for(&creditor),
         true,
     )
@@ -145,6 +151,7 @@ pub async fn import_invoices_file(
         creditor,
         &[file.to_path_buf()],
         None,
+        30,
         today,
         progress,
     )
@@ -159,6 +166,7 @@ pub async fn import_invoice_files(
     creditor: relance_core::ids::CreditorId,
     files: &[PathBuf],
     format: Option<InvoiceFormat>,
+    default_term: i64,
     today: chrono::NaiveDate,
     progress: bool,
 ) -> anyhow::Result<Result<(ImportSummary, Vec<Problem>), Vec<Problem>>> {
@@ -179,6 +187,7 @@ pub async fn import_invoice_files(
             Some(InvoiceFormat::Csv) => InvoiceSyntax::Csv,
             Some(InvoiceFormat::Ubl) => InvoiceSyntax::Ubl,
             Some(InvoiceFormat::Cii) => InvoiceSyntax::Cii,
+            Some(InvoiceFormat::Fec) => InvoiceSyntax::Fec,
             None => detect_invoice_syntax(&bytes),
         };
         let (rows, report) = match syntax {
@@ -193,6 +202,13 @@ pub async fn import_invoice_files(
                 )
                 .await;
                 (Vec::new(), report?)
+            }
+            InvoiceSyntax::Fec => {
+                let mut rows = Vec::new();
+                let report = relance_formats::read_fec(&name, &bytes, default_term, &mut |row| {
+                    rows.push(row)
+                });
+                (rows, report)
             }
             InvoiceSyntax::Ubl | InvoiceSyntax::Cii => {
                 let mut rows = Vec::new();

@@ -29,9 +29,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let result = match cli.command {
         Command::Init(args) => init::run(&store, args).await,
         Command::Demo(args) => demo::run(&store, creditor, args).await,
-        Command::Import(ImportCommand::Invoices { files, format }) => {
-            import::invoices(&store, creditor, &files, format).await
-        }
+        Command::Import(ImportCommand::Invoices {
+            files,
+            format,
+            default_term,
+        }) => import::invoices(&store, creditor, &files, format, default_term).await,
         Command::Import(ImportCommand::Payments { file, format: _ }) => {
             import::payments(&store, creditor, &file).await
         }
