@@ -190,32 +190,21 @@ pub fn read_fec(
             );
             continue;
         };
-        let amount = |c: usize,
-                      name: &str,
-                      problem: &mut dyn FnMut(u64, Option<&str>, String, Severity)|
-         -> Option<Decimal> {
-            let t = get(c);
-            if t.is_empty() {
-                return Some(Decimal::ZERO);
-            }
-            match parse_decimal(t) {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    problem(
-                        line,
-                        Some(name),
-                        format!("\"{t}\" is not an amount"),
-                        Severity::Error,
-                    );
-                    None
+        let (d, c) = match (fec_amount(get(debit)), fec_amount(get(credit))) {
+            (Ok(d), Ok(c)) => (d, c),
+            (d, c) => {
+                for (result, name, text) in [(d, "Debit", get(debit)), (c, "Credit", get(credit))] {
+                    if result.is_err() {
+                        problem(
+                            line,
+                            Some(name),
+                            format!("\"{text}\" is not an amount"),
+                            Severity::Error,
+                        );
+                    }
                 }
+                continue;
             }
-        };
-        let (Some(d), Some(c)) = (
-            amount(debit, "Debit", &mut problem),
-            amount(credit, "Credit", &mut problem),
-        ) else {
-            continue;
         };
         let cur = get(currency);
         if !cur.is_empty() && !currencies.contains_key(cur) {
@@ -331,4 +320,13 @@ pub fn read_fec(
         });
     }
     report
+}
+
+/// An amount of the Debit or Credit column; empty means zero.
+fn fec_amount(text: &str) -> Result<Decimal, relance_core::MoneyError> {
+    if text.is_empty() {
+        Ok(Decimal::ZERO)
+    } else {
+        parse_decimal(text)
+    }
 }
