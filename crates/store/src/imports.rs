@@ -124,6 +124,9 @@ impl InvoiceImport {
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         self.flush().await?;
         self.apply_credits().await?;
+        // Every customer touched gets its case planned at the next run.
+        let touched: Vec<i64> = self.touched_customers.iter().copied().collect();
+        crate::cases::mark_pending(&mut self.tx, self.backend, self.creditor, &touched).await?;
         sqlx::query(
             "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
              VALUES ($1, 'invoices', $2, $3, $4, $5, $6, $7, $8)",

@@ -72,6 +72,7 @@ impl Store {
         let mut summary = PaymentSummary::default();
         let mut occurrences: std::collections::HashMap<String, u32> =
             std::collections::HashMap::new();
+        let mut touched: Vec<CustomerId> = Vec::new();
         for record in records {
             summary.rows += 1;
             let content = format!(
@@ -107,6 +108,9 @@ impl Store {
             if !problems.is_empty() {
                 // Keep checking the other rows, but write nothing more: the import is refused.
                 continue;
+            }
+            if !touched.contains(&customer.0) {
+                touched.push(customer.0);
             }
             let open = open_invoices(&mut tx, creditor, customer.0).await?;
             let plan = allocate(record.amount, record.invoice_number.as_deref(), &open);
@@ -191,6 +195,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(PaymentImport::Refused(problems));
         }
+        // Actions queued for invoices now paid are cancelled at once; the cases are planned
+        // again at the next run.
+        for customer in &touched {
+            crate::cases::cancel_settled(&mut tx, creditor, *customer, false).await?;
+        }
+        let ids: Vec<i64> = touched.iter().map(|c| c.0).collect();
+        crate::cases::mark_pending(&mut tx, self.backend(), creditor, &ids).await?;
         sqlx::query(
             "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
              VALUES ($1, 'payments', $2, $3, $4, 0, $5, 0, $6)",
