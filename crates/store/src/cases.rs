@@ -170,9 +170,11 @@ pub(crate) async fn cancel_settled(
     creditor: CreditorId,
     customer: CustomerId,
     case_closed: bool,
+    on: NaiveDate,
 ) -> Result<u64> {
     let rows = sqlx::query(
-        "SELECT id, notice, invoices FROM actions WHERE creditor_id = $1 AND customer_id = $2 AND status = 'planned'",
+        "SELECT id, idempotency_key, step, notice, invoices FROM actions \
+         WHERE creditor_id = $1 AND customer_id = $2 AND status = 'planned' ORDER BY id",
     )
     .bind(creditor.0)
     .bind(customer.0)
@@ -193,8 +195,11 @@ pub(crate) async fn cancel_settled(
         open.insert(row.try_get::<String, _>("number")?);
     }
     let mut cancelled = 0;
+    let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
     for row in &rows {
         let id: i64 = row.try_get("id")?;
+        let key: String = row.try_get("idempotency_key")?;
+        let step: String = row.try_get("step")?;
         let notice: i64 = row.try_get("notice")?;
         let invoices: String = row.try_get("invoices")?;
         let invoices: Vec<String> = serde_json::from_str(&invoices)
@@ -210,7 +215,30 @@ pub(crate) async fn cancel_settled(
             .execute(&mut **tx)
             .await?;
             cancelled += 1;
+            if !keys.iter().any(|(k, _, _)| *k == key) {
+                keys.push((key, step, invoices));
+            }
         }
+    }
+    for (key, step, invoices) in keys {
+        let why = if case_closed {
+            "nothing is left to chase"
+        } else {
+            "the invoices it lists are settled"
+        };
+        append(
+            &mut **tx,
+            &NewEvent {
+                creditor,
+                customer: Some(customer),
+                item: None,
+                kind: "reminder_cancelled".into(),
+                occurred_on: on,
+                summary: format!("{step} for {} cancelled: {why}", invoices.join(", ")),
+                data: serde_json::json!({ "key": key, "step": step, "invoices": invoices }),
+            },
+        )
+        .await?;
     }
     Ok(cancelled)
 }
@@ -806,7 +834,7 @@ async fn run_case(
         decided.status,
         CaseStatus::NothingOverdue | CaseStatus::BelowMinimum
     );
-    cancel_settled(tx, creditor, customer, closed).await?;
+    cancel_settled(tx, creditor, customer, closed, as_of).await?;
     let mut written = Vec::with_capacity(decided.actions.len());
     for action in &decided.actions {
         let done = insert_action(tx, action).await?;

@@ -198,7 +198,7 @@ impl Store {
         // Actions queued for invoices now paid are cancelled at once; the cases are planned
         // again at the next run.
         for customer in &touched {
-            crate::cases::cancel_settled(&mut tx, creditor, *customer, false).await?;
+            crate::cases::cancel_settled(&mut tx, creditor, *customer, false, today).await?;
         }
         let ids: Vec<i64> = touched.iter().map(|c| c.0).collect();
         crate::cases::mark_pending(&mut tx, self.backend(), creditor, &ids).await?;

@@ -220,6 +220,13 @@ on_both_databases!(
                 "cancelled".to_string()
             )]
         );
+        let timeline = store.timeline(c, Some("C1")).await.expect("timeline");
+        let cancelled: Vec<_> = timeline
+            .iter()
+            .filter(|e| e.kind == "reminder_cancelled")
+            .collect();
+        assert_eq!(cancelled.len(), 1, "{timeline:?}");
+        assert_eq!(cancelled[0].occurred_on, "2026-02-06");
         for day in ["2026-02-09", "2026-02-13", "2026-02-23", "2026-03-10"] {
             assert!(run(&store, c, day).await.is_empty(), "{day}");
             assert!(

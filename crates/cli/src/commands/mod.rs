@@ -2,10 +2,12 @@
 
 mod admin;
 mod bench;
+mod cases;
 mod demo;
 mod import;
 mod init;
 mod report;
+mod run;
 
 use std::process::ExitCode;
 
@@ -32,6 +34,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Payments { file, format: _ }) => {
             import::payments(&store, creditor, &file).await
         }
+        Command::Run(args) => run::run(&store, creditor, args).await,
+        Command::Promise(args) => cases::promise(&store, creditor, args).await,
+        Command::Dispute(args) => cases::dispute(&store, creditor, args).await,
+        Command::Resolve(args) => cases::resolve(&store, creditor, args).await,
+        Command::Hold(args) => cases::hold(&store, creditor, args).await,
         Command::Report(args) => report::run(&store, creditor, args).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
         Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
