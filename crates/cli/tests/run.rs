@@ -394,3 +394,27 @@ fn disputes_promises_and_holds_move_the_case() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn a_customer_without_e_mail_gets_a_letter_and_no_courtesy_notice() {
+    let s = Sandbox::new();
+    // invoices-fr-newer.csv adds C003 (no e-mail address) with F-2026-004, due Thursday
+    // 2026-03-12, and settles F-2026-003.
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-fr-newer.csv").to_str().expect("path"),
+    ]);
+    let c003 = |day: &str| -> Vec<String> {
+        briefs(&s.run_json(day, &[]))
+            .into_iter()
+            .filter(|l| l.contains(" C003 "))
+            .collect()
+    };
+    assert!(c003("2026-03-07").is_empty());
+    assert!(c003("2026-03-12").is_empty());
+    assert_eq!(
+        c003("2026-03-13"),
+        ["2026-03-13 C003 first_reminder letter F-2026-004 2000.00 EUR"]
+    );
+}

@@ -372,6 +372,8 @@ impl InvoiceImport {
         let mut changes = Vec::new();
         if old.customer_id != customer_id {
             changes.push(format!("customer → {}", r.customer.code));
+            // The former owner's case loses the invoice: plan it again too.
+            self.touched_customers.insert(old.customer_id.0);
         }
         if old.issue_date != issue {
             changes.push(format!("issue date {} → {}", old.issue_date, issue));
