@@ -163,7 +163,7 @@ pub(crate) async fn mark_pending(
 }
 
 /// Cancels the planned actions of a customer whose invoices are all settled (open amount zero
-/// or less), and, when `case_closed`, every planned case step (not the before-due notices of
+/// or less) or disputed, and, when `case_closed`, every planned case step (not the before-due notices of
 /// invoices still open). Returns how many were cancelled.
 pub(crate) async fn cancel_settled(
     tx: &mut Tx,
@@ -184,7 +184,9 @@ pub(crate) async fn cancel_settled(
         return Ok(0);
     }
     let open_rows = sqlx::query(
-        "SELECT number FROM items WHERE creditor_id = $1 AND customer_id = $2 AND kind = 'invoice' AND open_minor > 0",
+        "SELECT i.number FROM items i WHERE i.creditor_id = $1 AND i.customer_id = $2 AND i.kind = 'invoice' \
+         AND i.open_minor > 0 AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
+         AND d.item_id = i.id AND d.resolved_on IS NULL)",
     )
     .bind(creditor.0)
     .bind(customer.0)
@@ -224,7 +226,7 @@ pub(crate) async fn cancel_settled(
         let why = if case_closed {
             "nothing is left to chase"
         } else {
-            "the invoices it lists are settled"
+            "the invoices it lists are settled or disputed"
         };
         append(
             &mut **tx,
@@ -614,6 +616,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         mark_pending(&mut tx, self.backend(), creditor, &[named.customer.0]).await?;
+        cancel_settled(&mut tx, creditor, named.customer, false, at).await?;
         let summary = format!("invoice {invoice} disputed: {reason}");
         append(
             &mut *tx,

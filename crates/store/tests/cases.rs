@@ -382,6 +382,8 @@ on_both_databases!(
             .open_dispute(c, "F-001", "price", d("2026-02-06"))
             .await
             .expect("dispute");
+        // The queued first reminder listed only F-001: cancelled.
+        assert_eq!(outbox(&store, c).await[0].2, "cancelled");
         for day in ["2026-02-09", "2026-02-13", "2026-02-16"] {
             assert!(run(&store, c, day).await.is_empty(), "{day}");
         }

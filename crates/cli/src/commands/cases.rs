@@ -21,6 +21,12 @@ pub async fn promise(
         .as_deref()
         .map(|a| parse_amount(a).with_context(|| format!("--amount \"{a}\"")))
         .transpose()?;
+    if args.on < at {
+        anyhow::bail!(
+            "--on {} is before the day the promise was made ({at})",
+            args.on
+        );
+    }
     if amount.is_some_and(|a| a <= rust_decimal::Decimal::ZERO) {
         anyhow::bail!("--amount must be positive");
     }
