@@ -97,6 +97,8 @@ pub struct CaseLine {
 struct LoadedCase {
     id: i64,
     state: CaseState,
+    /// As stored when the case was loaded (and locked).
+    next_action_on: Option<String>,
 }
 
 /// The invoice a command names, with its owner.
@@ -255,12 +257,16 @@ async fn calendar_of(tx: &mut Tx, creditor: CreditorId) -> Result<BusinessCalend
     Ok(BusinessCalendar::new(alsace != 0))
 }
 
-/// The case row of a customer, created when missing.
+/// The case row of a customer (id, state, next_action_on), created when missing and locked
+/// for the rest of the transaction: the first statement writes, so SQLite takes its write lock
+/// (waiting up to the busy timeout) and PostgreSQL locks the row. Two runs at once thus plan a
+/// case one after the other, and the second sees what the first did.
 async fn case_row(
     tx: &mut Tx,
     creditor: CreditorId,
     customer: CustomerId,
-) -> Result<(i64, String)> {
+) -> Result<(i64, String, Option<String>)> {
+    let now = now_text();
     sqlx::query(
         "INSERT INTO cases (creditor_id, customer_id, next_action_on, updated_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (creditor_id, customer_id) DO NOTHING",
@@ -268,21 +274,28 @@ async fn case_row(
     .bind(creditor.0)
     .bind(customer.0)
     .bind(PENDING)
-    .bind(now_text())
+    .bind(&now)
     .execute(&mut **tx)
     .await?;
-    let row =
-        sqlx::query("SELECT id, state FROM cases WHERE creditor_id = $1 AND customer_id = $2")
-            .bind(creditor.0)
-            .bind(customer.0)
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok((row.try_get("id")?, row.try_get("state")?))
+    let row = sqlx::query(
+        "UPDATE cases SET updated_at = $1 WHERE creditor_id = $2 AND customer_id = $3 \
+         RETURNING id, state, next_action_on",
+    )
+    .bind(&now)
+    .bind(creditor.0)
+    .bind(customer.0)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((
+        row.try_get("id")?,
+        row.try_get("state")?,
+        row.try_get("next_action_on")?,
+    ))
 }
 
 /// Builds the case of a customer from the ledger and its stored memory.
 async fn load_case(tx: &mut Tx, creditor: CreditorId, customer: CustomerId) -> Result<LoadedCase> {
-    let (id, state_text) = case_row(tx, creditor, customer).await?;
+    let (id, state_text, next_action_on) = case_row(tx, creditor, customer).await?;
     let memory: CaseMemory = serde_json::from_str(&state_text)
         .map_err(|e| StoreError::Corrupt(format!("case {id}: state: {e}")))?;
     let row = sqlx::query(&format!(
@@ -377,7 +390,11 @@ async fn load_case(tx: &mut Tx, creditor: CreditorId, customer: CustomerId) -> R
         }
         None => None,
     };
-    Ok(LoadedCase { id, state })
+    Ok(LoadedCase {
+        id,
+        state,
+        next_action_on,
+    })
 }
 
 /// Writes a case's memory, status and next date.
@@ -523,7 +540,16 @@ impl Store {
         let mut out = Vec::new();
         for customer in customers {
             let mut tx = self.pool.begin().await?;
-            let written = run_case(&mut tx, creditor, customer, &policy, &calendar, as_of).await?;
+            let written = run_case(
+                &mut tx,
+                creditor,
+                customer,
+                &policy,
+                &calendar,
+                as_of,
+                options.full,
+            )
+            .await?;
             if options.dry_run {
                 tx.rollback().await?;
             } else {
@@ -830,8 +856,17 @@ async fn run_case(
     policy: &Policy,
     calendar: &BusinessCalendar,
     as_of: NaiveDate,
+    full: bool,
 ) -> Result<Vec<PlannedAction>> {
     let mut case = load_case(tx, creditor, customer).await?;
+    let due = case
+        .next_action_on
+        .as_deref()
+        .is_some_and(|next| next <= as_of.to_string().as_str());
+    if !full && !due {
+        // Planned meanwhile by another run.
+        return Ok(Vec::new());
+    }
     let decided: CasePlan = plan(&case.state, policy, calendar, as_of);
     let closed = matches!(
         decided.status,
