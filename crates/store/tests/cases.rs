@@ -582,3 +582,43 @@ on_both_databases!(
         assert_eq!(c1.amount_overdue, "1500.00");
     }
 );
+
+// Two runs of the same day at once (two connections of the pool) carry out each action once:
+// together they print what one run prints for the same ledger under another creditor.
+on_both_databases!(
+    two_runs_at_once_carry_out_each_action_once,
+    |db: TestDb| async move {
+        let store = db.store;
+        let a = creditor(&store, "Twice").await;
+        let b = creditor(&store, "Once").await;
+        for c in [a, b] {
+            let mut records = Vec::new();
+            for n in 0..12 {
+                let due = if n % 2 == 0 {
+                    "2026-02-04"
+                } else {
+                    "2026-02-09"
+                };
+                records.push(invoice(
+                    &format!("F-{n:03}"),
+                    &format!("C{:02}", n % 6),
+                    due,
+                    "100.00",
+                ));
+            }
+            import(&store, c, records).await;
+        }
+        for day in ["2026-02-02", "2026-02-05", "2026-02-10", "2026-02-16"] {
+            let (x, y) = tokio::join!(run(&store, a, day), run(&store, a, day));
+            let mut twice: Vec<String> = x.into_iter().chain(y).collect();
+            twice.sort();
+            let mut once = run(&store, b, day).await;
+            once.sort();
+            assert!(!once.is_empty(), "{day}");
+            assert_eq!(twice, once, "{day}");
+        }
+        let rows_a = outbox(&store, a).await.len();
+        let rows_b = outbox(&store, b).await.len();
+        assert_eq!(rows_a, rows_b);
+    }
+);
