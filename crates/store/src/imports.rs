@@ -73,6 +73,9 @@ pub struct InvoiceImport {
     customers: HashMap<String, CustomerRecord>,
     batch: Vec<InvoiceRecord>,
     touched_customers: HashSet<i64>,
+    /// Customers whose items or details changed: their cases are planned at the next run
+    /// (an unchanged re-import of a whole export leaves the daily run incremental).
+    changed_customers: HashSet<i64>,
     summary: ImportSummary,
 }
 
@@ -105,6 +108,7 @@ impl Store {
             customers,
             batch: Vec::with_capacity(BATCH),
             touched_customers: HashSet::new(),
+            changed_customers: HashSet::new(),
             summary: ImportSummary::default(),
         })
     }
@@ -124,9 +128,9 @@ impl InvoiceImport {
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         self.flush().await?;
         self.apply_credits().await?;
-        // Every customer touched gets its case planned at the next run.
-        let touched: Vec<i64> = self.touched_customers.iter().copied().collect();
-        crate::cases::mark_pending(&mut self.tx, self.backend, self.creditor, &touched).await?;
+        // Every customer whose ledger changed gets its case planned at the next run.
+        let changed: Vec<i64> = self.changed_customers.iter().copied().collect();
+        crate::cases::mark_pending(&mut self.tx, self.backend, self.creditor, &changed).await?;
         sqlx::query(
             "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
              VALUES ($1, 'invoices', $2, $3, $4, $5, $6, $7, $8)",
@@ -165,7 +169,10 @@ impl InvoiceImport {
             let customer_id = self.customer_id(&record.customer.code)?;
             self.touched_customers.insert(customer_id.0);
             match existing.get(&(record.kind.as_str(), record.number.clone())) {
-                None => new_rows.push(record),
+                None => {
+                    self.changed_customers.insert(customer_id.0);
+                    new_rows.push(record)
+                }
                 Some(old) => self.update_if_changed(record, customer_id, old).await?,
             }
         }
@@ -281,6 +288,7 @@ impl InvoiceImport {
         )
         .await?;
         self.summary.customers_updated += 1;
+        self.changed_customers.insert(next.id.0);
         self.summary.changes.push(summary);
         Ok(())
     }
@@ -374,6 +382,7 @@ impl InvoiceImport {
             changes.push(format!("customer → {}", r.customer.code));
             // The former owner's case loses the invoice: plan it again too.
             self.touched_customers.insert(old.customer_id.0);
+            self.changed_customers.insert(old.customer_id.0);
         }
         if old.issue_date != issue {
             changes.push(format!("issue date {} → {}", old.issue_date, issue));
@@ -403,6 +412,7 @@ impl InvoiceImport {
             self.summary.unchanged += 1;
             return Ok(());
         }
+        self.changed_customers.insert(customer_id.0);
         sqlx::query(
             "UPDATE items SET customer_id = $1, issue_date = $2, due_date = $3, currency = $4, total_minor = $5, \
              paid_outside_minor = $6, source = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
@@ -453,8 +463,10 @@ impl InvoiceImport {
         .await?;
         for row in rows {
             let id: i64 = row.try_get(0)?;
-            if self.touched_customers.contains(&id) {
-                settle_customer(&mut self.tx, self.creditor, CustomerId(id), self.today).await?;
+            if self.touched_customers.contains(&id)
+                && settle_customer(&mut self.tx, self.creditor, CustomerId(id), self.today).await?
+            {
+                self.changed_customers.insert(id);
             }
         }
         Ok(())
@@ -501,12 +513,14 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate> {
 
 /// Uses a customer's credits (open credit notes, then unallocated payments, oldest first) to
 /// settle their open invoices, oldest first. This is the automatic lettrage of credit notes.
+/// Returns whether anything was settled.
 pub(crate) async fn settle_customer(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
     customer: CustomerId,
     today: NaiveDate,
-) -> Result<()> {
+) -> Result<bool> {
+    let mut settled_any = false;
     let credit_notes = sqlx::query(
         "SELECT id, number, currency, open_minor FROM items WHERE creditor_id = $1 AND customer_id = $2 \
          AND kind = 'credit_note' AND open_minor < 0 ORDER BY issue_date, number",
@@ -529,6 +543,7 @@ pub(crate) async fn settle_customer(
             write_allocation(tx, creditor, *item, None, Some(ItemId(id)), minor, today).await?;
         }
         if used > 0 {
+            settled_any = true;
             sqlx::query("UPDATE items SET allocated_minor = allocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
                 .bind(used)
                 .bind(id)
@@ -580,6 +595,7 @@ pub(crate) async fn settle_customer(
             write_allocation(tx, creditor, *item, Some(id), None, minor, today).await?;
         }
         if used > 0 {
+            settled_any = true;
             sqlx::query("UPDATE payments SET unallocated_minor = unallocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
                 .bind(used)
                 .bind(id)
@@ -588,7 +604,7 @@ pub(crate) async fn settle_customer(
                 .await?;
         }
     }
-    Ok(())
+    Ok(settled_any)
 }
 
 /// Records one allocation and raises the item's allocated amount in the same transaction.

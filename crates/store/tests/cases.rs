@@ -622,3 +622,77 @@ on_both_databases!(
         assert_eq!(rows_a, rows_b);
     }
 );
+
+// Re-importing an unchanged export leaves the cases as they are (the daily run stays
+// incremental); a new or changed invoice gets its customer's case planned at the next run.
+on_both_databases!(
+    only_customers_whose_ledger_changed_are_replanned,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        let export = vec![
+            invoice("F-001", "C1", "2026-02-04", "1200.00"),
+            invoice("F-002", "C2", "2026-03-04", "50.00"),
+        ];
+        import(&store, c, export.clone()).await;
+        let next = |lines: Vec<relance_store::cases::CaseLine>| -> Vec<(String, String)> {
+            lines
+                .into_iter()
+                .map(|l| (l.customer, l.next_action_on.unwrap_or_default()))
+                .collect()
+        };
+        let before = next(
+            store
+                .case_lines(c, d("2026-02-05"), None)
+                .await
+                .expect("cases"),
+        );
+        assert_eq!(
+            before,
+            [
+                ("C1".to_string(), "pending".to_string()),
+                ("C2".to_string(), "pending".to_string())
+            ]
+        );
+        assert_eq!(run(&store, c, "2026-02-05").await.len(), 1);
+        let planned = next(
+            store
+                .case_lines(c, d("2026-02-05"), None)
+                .await
+                .expect("cases"),
+        );
+        // C1: the call on 02-09; C2: its courtesy notice on Friday 02-27.
+        assert_eq!(
+            planned,
+            [
+                ("C1".to_string(), "2026-02-09".to_string()),
+                ("C2".to_string(), "2026-02-27".to_string())
+            ]
+        );
+        import(&store, c, export.clone()).await;
+        assert_eq!(
+            next(
+                store
+                    .case_lines(c, d("2026-02-05"), None)
+                    .await
+                    .expect("cases")
+            ),
+            planned
+        );
+        let mut newer = export;
+        newer[1].total = eur("60.00");
+        import(&store, c, newer).await;
+        assert_eq!(
+            next(
+                store
+                    .case_lines(c, d("2026-02-05"), None)
+                    .await
+                    .expect("cases")
+            ),
+            [
+                ("C1".to_string(), "2026-02-09".to_string()),
+                ("C2".to_string(), "pending".to_string())
+            ]
+        );
+    }
+);
