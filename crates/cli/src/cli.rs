@@ -45,7 +45,28 @@ pub enum Command {
     /// Import invoices or payments from a file (all-or-nothing).
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Reports: aged balance, invoice list.
+    /// Plan and carry out the reminders of a day: each case due takes at most one step.
+    /// Running the same day again does nothing.
+    ///
+    /// Example: relance run --as-of 2026-03-11 --dry-run --json
+    Run(RunArgs),
+    /// Record a promise to pay: the customer's case pauses until the business day after DATE.
+    ///
+    /// Example: relance promise F-2026-001 --on 2026-03-20 --amount 600
+    Promise(PromiseArgs),
+    /// Record a dispute on an invoice: it is not chased until resolved.
+    ///
+    /// Example: relance dispute F-2026-001 --reason "delivery incomplete"
+    Dispute(DisputeArgs),
+    /// Resolve the open dispute on an invoice: it is chased again.
+    ///
+    /// Example: relance resolve F-2026-001 --at 2026-03-12
+    Resolve(ResolveArgs),
+    /// Put a customer on hold: nothing is sent to them until DATE.
+    ///
+    /// Example: relance hold C001 --until 2026-04-01 --reason "payment plan being negotiated"
+    Hold(HoldArgs),
+    /// Reports: aged balance, invoice list, cases, timeline.
     ///
     /// Example: relance report aging --as-of 2026-03-31 --format csv
     Report(ReportArgs),
@@ -183,6 +204,73 @@ pub struct PenaltiesArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The day to run (default: today in the company's time zone).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Show what the run would do, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// One JSON object per action and channel, one per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Plan every case, not only those due (slower; gives the same result).
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromiseArgs {
+    /// The invoice number the promise was made about.
+    pub invoice: String,
+    /// The day the customer promised to pay by.
+    #[arg(long = "on")]
+    pub on: chrono::NaiveDate,
+    /// The amount promised (default: the invoice's open amount).
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// The day the promise was made (default: today).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct DisputeArgs {
+    /// The invoice number.
+    pub invoice: String,
+    /// What the customer contests.
+    #[arg(long)]
+    pub reason: String,
+    /// The day the dispute was raised (default: today).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The invoice number.
+    pub invoice: String,
+    /// The day the dispute was resolved (default: today).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// The customer's code.
+    pub customer: String,
+    /// The first day reminders may go out again.
+    #[arg(long)]
+    pub until: chrono::NaiveDate,
+    /// Why (kept on the timeline).
+    #[arg(long)]
+    pub reason: String,
+    /// The day the hold starts (default: today).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Number of customers.
     #[arg(long, default_value_t = 50)]
@@ -263,6 +351,7 @@ pub struct ReportArgs {
 pub enum ReportKind {
     Aging,
     Invoices,
+    Cases,
     Timeline,
     /// Penalties and indemnities claimable on late invoices (paid late or still open).
     Penalties,

@@ -25,6 +25,9 @@ pub enum StoreError {
     Money(#[from] relance_core::MoneyError),
     #[error("{0}")]
     Unsupported(String),
+    /// A command that the current state does not allow ("invoice F-1 has no open dispute").
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -73,6 +73,9 @@ pub struct InvoiceImport {
     customers: HashMap<String, CustomerRecord>,
     batch: Vec<InvoiceRecord>,
     touched_customers: HashSet<i64>,
+    /// Customers whose items or details changed: their cases are planned at the next run
+    /// (an unchanged re-import of a whole export leaves the daily run incremental).
+    changed_customers: HashSet<i64>,
     summary: ImportSummary,
     /// The creditor had no item when the import began: nothing can exist to compare with, so
     /// batches skip the lookup (the first import of a ledger is the large one).
@@ -126,6 +129,7 @@ impl Store {
             customers,
             batch: Vec::with_capacity(BATCH),
             touched_customers: HashSet::new(),
+            changed_customers: HashSet::new(),
             summary: ImportSummary::default(),
             ledger_was_empty: items_before == 0,
         })
@@ -146,6 +150,9 @@ impl InvoiceImport {
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         self.flush().await?;
         self.apply_credits().await?;
+        // Every customer whose ledger changed gets its case planned at the next run.
+        let changed: Vec<i64> = self.changed_customers.iter().copied().collect();
+        crate::cases::mark_pending(&mut self.tx, self.backend, self.creditor, &changed).await?;
         sqlx::query(
             "UPDATE imports SET rows_read = $1, created = $2, updated = $3, unchanged = $4, warnings = $5 \
              WHERE id = $6 AND creditor_id = $7",
@@ -187,7 +194,10 @@ impl InvoiceImport {
             let customer_id = self.customer_id(&record.customer.code)?;
             self.touched_customers.insert(customer_id.0);
             match existing.get(&(record.kind.as_str(), record.number.clone())) {
-                None => new_rows.push(record),
+                None => {
+                    self.changed_customers.insert(customer_id.0);
+                    new_rows.push(record)
+                }
                 Some(old) => self.update_if_changed(record, customer_id, old).await?,
             }
         }
@@ -304,6 +314,7 @@ impl InvoiceImport {
         )
         .await?;
         self.summary.customers_updated += 1;
+        self.changed_customers.insert(next.id.0);
         self.summary.changes.push(summary);
         Ok(())
     }
@@ -415,6 +426,9 @@ impl InvoiceImport {
         let mut changes = Vec::new();
         if old.customer_id != customer_id {
             changes.push(format!("customer → {}", r.customer.code));
+            // The former owner's case loses the invoice: plan it again too.
+            self.touched_customers.insert(old.customer_id.0);
+            self.changed_customers.insert(old.customer_id.0);
         }
         if old.issue_date != issue {
             changes.push(format!("issue date {} → {}", old.issue_date, issue));
@@ -444,6 +458,7 @@ impl InvoiceImport {
             self.summary.unchanged += 1;
             return Ok(());
         }
+        self.changed_customers.insert(customer_id.0);
         sqlx::query(
             "UPDATE items SET customer_id = $1, issue_date = $2, due_date = $3, currency = $4, total_minor = $5, \
              paid_outside_minor = $6, import_id = $7, updated_at = $8 WHERE id = $9 AND creditor_id = $10",
@@ -494,8 +509,10 @@ impl InvoiceImport {
         .await?;
         for row in rows {
             let id: i64 = row.try_get(0)?;
-            if self.touched_customers.contains(&id) {
-                settle_customer(&mut self.tx, self.creditor, CustomerId(id), self.today).await?;
+            if self.touched_customers.contains(&id)
+                && settle_customer(&mut self.tx, self.creditor, CustomerId(id), self.today).await?
+            {
+                self.changed_customers.insert(id);
             }
         }
         Ok(())
@@ -542,12 +559,14 @@ pub(crate) fn parse_date(text: &str) -> Result<NaiveDate> {
 
 /// Uses a customer's credits (open credit notes, then unallocated payments, oldest first) to
 /// settle their open invoices, oldest first. This is the automatic lettrage of credit notes.
+/// Returns whether anything was settled.
 pub(crate) async fn settle_customer(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
     customer: CustomerId,
     today: NaiveDate,
-) -> Result<()> {
+) -> Result<bool> {
+    let mut settled_any = false;
     let credit_notes = sqlx::query(
         "SELECT id, number, currency, open_minor FROM items WHERE creditor_id = $1 AND customer_id = $2 \
          AND kind = 'credit_note' AND open_minor < 0 ORDER BY issue_date, number",
@@ -570,6 +589,7 @@ pub(crate) async fn settle_customer(
             write_allocation(tx, creditor, *item, None, Some(ItemId(id)), minor, today).await?;
         }
         if used > 0 {
+            settled_any = true;
             sqlx::query("UPDATE items SET allocated_minor = allocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
                 .bind(used)
                 .bind(id)
@@ -621,6 +641,7 @@ pub(crate) async fn settle_customer(
             write_allocation(tx, creditor, *item, Some(id), None, minor, today).await?;
         }
         if used > 0 {
+            settled_any = true;
             sqlx::query("UPDATE payments SET unallocated_minor = unallocated_minor - $1 WHERE id = $2 AND creditor_id = $3")
                 .bind(used)
                 .bind(id)
@@ -629,7 +650,7 @@ pub(crate) async fn settle_customer(
                 .await?;
         }
     }
-    Ok(())
+    Ok(settled_any)
 }
 
 /// Records one allocation and raises the item's allocated amount in the same transaction.

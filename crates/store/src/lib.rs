@@ -11,6 +11,7 @@
 mod db;
 mod error;
 
+pub mod cases;
 pub mod creditors;
 pub mod customers;
 pub mod events;

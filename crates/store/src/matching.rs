@@ -376,6 +376,9 @@ impl Store {
             },
         )
         .await?;
+        // As for any payment: reminders queued for what it settled are cancelled at once.
+        crate::cases::cancel_settled(&mut tx, creditor, customer, false, today).await?;
+        crate::cases::mark_pending(&mut tx, self.backend(), creditor, &[customer.0]).await?;
         tx.commit().await?;
         Ok(summary)
     }

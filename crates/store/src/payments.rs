@@ -84,6 +84,7 @@ impl Store {
             std::collections::HashMap::new();
         // Loaded on the first credit that names neither customer nor invoice (bank statements).
         let mut index: Option<MatchIndex> = None;
+        let mut touched: Vec<CustomerId> = Vec::new();
         for record in records {
             summary.rows += 1;
             // The same row of the same content is the same payment, whatever the file is called.
@@ -166,6 +167,9 @@ impl Store {
             if !problems.is_empty() {
                 // Keep checking the other rows, but write nothing more: the import is refused.
                 continue;
+            }
+            if !touched.contains(&customer.0) {
+                touched.push(customer.0);
             }
             let open = open_invoices(&mut tx, creditor, customer.0).await?;
             let named_refs: Vec<&str> = named.iter().map(String::as_str).collect();
@@ -261,6 +265,13 @@ impl Store {
             tx.rollback().await?;
             return Ok(PaymentImport::Refused(problems));
         }
+        // Actions queued for invoices now paid are cancelled at once; the cases are planned
+        // again at the next run.
+        for customer in &touched {
+            crate::cases::cancel_settled(&mut tx, creditor, *customer, false, today).await?;
+        }
+        let ids: Vec<i64> = touched.iter().map(|c| c.0).collect();
+        crate::cases::mark_pending(&mut tx, self.backend(), creditor, &ids).await?;
         sqlx::query(
             "INSERT INTO imports (creditor_id, kind, source, rows_read, created, updated, unchanged, warnings, imported_at) \
              VALUES ($1, 'payments', $2, $3, $4, 0, $5, 0, $6)",

@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod cases;
 mod demo;
 mod import;
 mod init;
@@ -9,6 +10,7 @@ mod law;
 mod penalties;
 mod reconcile;
 mod report;
+mod run;
 
 use std::process::ExitCode;
 
@@ -37,6 +39,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Payments { file, format: _ }) => {
             import::payments(&store, creditor, &file).await
         }
+        Command::Run(args) => run::run(&store, creditor, args).await,
+        Command::Promise(args) => cases::promise(&store, creditor, args).await,
+        Command::Dispute(args) => cases::dispute(&store, creditor, args).await,
+        Command::Resolve(args) => cases::resolve(&store, creditor, args).await,
+        Command::Hold(args) => cases::hold(&store, creditor, args).await,
         Command::Report(args) => report::run(&store, creditor, args).await,
         Command::Reconcile(args) => reconcile::run(&store, creditor, args).await,
         Command::Penalties(args) => penalties::run(&store, args).await,

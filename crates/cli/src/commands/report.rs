@@ -1,4 +1,4 @@
-//! `relance report aging|invoices|timeline`.
+//! `relance report aging|invoices|cases|timeline`.
 
 use std::process::ExitCode;
 
@@ -85,6 +85,37 @@ pub async fn run(
                 args.format,
             )
             .await?
+        }
+        ReportKind::Cases => {
+            let lines = store
+                .case_lines(creditor.id, as_of, args.customer.as_deref())
+                .await?;
+            let headers = [
+                "customer",
+                "customer_name",
+                "status",
+                "cycle",
+                "last_step",
+                "next_action_on",
+                "amount_overdue",
+                "currency",
+            ];
+            let rows: Vec<Vec<String>> = lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.customer.clone(),
+                        l.customer_name.clone(),
+                        l.status.clone(),
+                        l.cycle.to_string(),
+                        l.last_step.clone().unwrap_or_default(),
+                        l.next_action_on.clone().unwrap_or_default(),
+                        l.amount_overdue.clone(),
+                        l.currency.clone(),
+                    ]
+                })
+                .collect();
+            print_rows(args.format, &headers, &rows, &lines)?;
         }
         ReportKind::Timeline => {
             let events = store
