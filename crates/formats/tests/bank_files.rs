@@ -205,5 +205,255 @@ fn an_empty_cfonb_file_is_an_error() {
             "vide.txt:1: the file holds no CFONB 120 record".to_string()
         )]
     );
-    let _ = (read_camt053, read_ofx, Currency::EUR);
+    let _ = read_ofx;
+}
+
+fn usd(text: &str) -> Money {
+    Money::new(
+        text.parse::<Decimal>().expect("amount"),
+        Currency::parse("USD").expect("USD"),
+    )
+}
+
+#[test]
+fn reads_a_camt_053_001_02_statement() {
+    let name = "camt053_v02.xml";
+    let (entries, report, counts) = read(read_camt053, name);
+    assert_eq!(
+        problems(&report),
+        [(
+            107,
+            Severity::Warning,
+            format!("{name}:107: warning: column \"Ntry/RvslInd\": entry skipped: it is a reversal (RvslInd true)")
+        )]
+    );
+    let d5 = date(2026, 3, 5);
+    assert_eq!(
+        entries,
+        [
+            entry(
+                24,
+                d5,
+                Some(date(2026, 3, 6)),
+                eur("150.00"),
+                "2026030500001",
+                "VIR SEPA F-2026-0042 FACT",
+                None,
+                Some("SARL DUPONT ET FILS"),
+                Some("FR7610107001011234567890129"),
+                Some("E2E-0042"),
+            ),
+            entry(
+                48,
+                d5,
+                Some(d5),
+                eur("480.00"),
+                "NTRY-0002",
+                "RF18539007547034",
+                Some("RF18539007547034"),
+                Some("Martin Électricité"),
+                None,
+                None,
+            ),
+            entry(
+                83,
+                d5,
+                Some(d5),
+                eur("200.00"),
+                "2026030500003/1",
+                "F-2026-0050",
+                None,
+                Some("BOULANGERIE DURAND"),
+                None,
+                Some("LOT-1"),
+            ),
+            entry(
+                89,
+                d5,
+                Some(d5),
+                eur("150.00"),
+                "2026030500003/2",
+                "FACTURE F-2026-0051 / F-2026-0052",
+                None,
+                Some("GARAGE PETIT"),
+                Some("FR7630006000011234567890189"),
+                Some("LOT-2"),
+            ),
+            entry(
+                115,
+                d5,
+                None,
+                eur("300.00"),
+                "2026-03-05|300.00|6|STMT-2026-03-05",
+                "VERSEMENT ESPECES AGENCE 00123",
+                None,
+                None,
+                None,
+                None,
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(5, 1, 1, 0));
+    assert_eq!(detect_payment_syntax(&bytes(name)), PaymentSyntax::Camt053);
+}
+
+#[test]
+fn reads_a_camt_053_001_08_statement_with_prefixed_elements() {
+    let name = "camt053_v08.xml";
+    let (entries, report, counts) = read(read_camt053, name);
+    assert_eq!(
+        problems(&report),
+        [
+            (
+                69,
+                Severity::Warning,
+                format!("{name}:69: warning: column \"Ntry/RvslInd\": entry skipped: it is a reversal (RvslInd true)")
+            ),
+            (
+                76,
+                Severity::Warning,
+                format!("{name}:76: warning: column \"Ntry/Sts\": entry skipped: its status \"PDNG\" is not BOOK")
+            ),
+        ]
+    );
+    let d6 = date(2026, 3, 6);
+    assert_eq!(
+        entries,
+        [
+            entry(
+                11,
+                d6,
+                Some(d6),
+                eur("1250.00"),
+                "BNK-0801",
+                "VIR SEPA F-2026-0101 ET F-2026-0102 MERCI",
+                None,
+                Some("ACME SAS"),
+                Some("FR1420041010050500013M02606"),
+                Some("ACME-PAY-778"),
+            ),
+            entry(
+                45,
+                d6,
+                None,
+                eur("80.00"),
+                "NREF-0802/1",
+                "REGLEMENT RF712348231",
+                Some("RF712348231"),
+                None,
+                None,
+                None,
+            ),
+            entry(
+                53,
+                d6,
+                None,
+                eur("20.50"),
+                "NREF-0802/2",
+                "F-2026-0110",
+                None,
+                Some("Café de la Gare"),
+                None,
+                None,
+            ),
+            entry(
+                82,
+                d6,
+                Some(date(2026, 3, 9)),
+                usd("12.34"),
+                "TXREF-6",
+                "INTERETS CREDITEURS",
+                None,
+                None,
+                None,
+                None,
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(4, 1, 1, 1));
+}
+
+#[test]
+fn reports_every_problem_of_a_wrong_camt_053_file() {
+    let name = "camt053_erreurs.xml";
+    let (entries, report, counts) = read(read_camt053, name);
+    let e = Severity::Error;
+    let w = Severity::Warning;
+    let f = |line: u64, rest: &str| format!("{name}:{line}: {rest}");
+    assert_eq!(
+        problems(&report),
+        [
+            (5, e, f(5, "column \"Stmt/Id\": Stmt/Id is missing")),
+            (11, e, f(11, "column \"Ntry/BookgDt\": \"2026-02-30\" is not a date")),
+            (14, e, f(14, "column \"Ntry/Amt\": \"12,50\" is not an amount")),
+            (19, e, f(19, "column \"Ntry/Amt\": \"XYZ\" is not an ISO 4217 currency code")),
+            (23, e, f(23, "column \"Ntry/CdtDbtInd\": Ntry/CdtDbtInd is missing")),
+            (29, e, f(29, "column \"Ntry/CdtDbtInd\": \"CRED\" is neither CRDT nor DBIT")),
+            (32, e, f(32, "column \"Ntry/BookgDt\": Ntry/BookgDt is missing")),
+            (37, e, f(37, "column \"Ntry/Amt\": \"10.001\" has more decimals than EUR allows (2)")),
+            (47, e, f(47, "column \"TxDtls/Amt\": TxDtls/Amt is missing")),
+            (50, w, f(50, "warning: column \"Ntry/Amt\": the entry's amount 30.00 differs from the sum of its transactions 25.00")),
+            (59, w, f(59, "warning: column \"Ntry/Amt\": entry skipped: its amount is zero")),
+        ]
+    );
+    let d5 = date(2026, 3, 5);
+    assert_eq!(
+        entries,
+        [
+            entry(
+                55,
+                d5,
+                None,
+                eur("10.00"),
+                "2026-03-05|30.00|9|/1",
+                "",
+                None,
+                None,
+                None,
+                None
+            ),
+            entry(
+                56,
+                d5,
+                None,
+                eur("15.00"),
+                "2026-03-05|30.00|9|/2",
+                "",
+                None,
+                None,
+                None,
+                None
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(2, 0, 0, 1));
+}
+
+#[test]
+fn a_broken_camt_file_gets_a_positioned_error() {
+    let name = "camt053_casse.xml";
+    let (entries, report, _) = read(read_camt053, name);
+    assert!(entries.is_empty());
+    assert_eq!(
+        problems(&report),
+        [(
+            8,
+            Severity::Error,
+            format!(
+                "{name}:8: the file is not well-formed XML: expected 'Ntry' tag, not 'Stmt' at 8:5"
+            )
+        )]
+    );
+    let (report, _) = read_camt053("x.xml", b"<Invoice/>", &mut |_| {});
+    assert_eq!(
+        problems(&report),
+        [(
+            1,
+            Severity::Error,
+            "x.xml:1: column \"Document\": \"Invoice\" (no namespace) is not a camt.053 Document holding a BkToCstmrStmt".to_string()
+        )]
+    );
+    let (report, _) = read_camt053("x.xml", b"<a>\n\xff</a>", &mut |_| {});
+    assert_eq!(report.problems.len(), 1);
+    assert_eq!(report.problems[0].line, 2);
 }
