@@ -205,7 +205,6 @@ fn an_empty_cfonb_file_is_an_error() {
             "vide.txt:1: the file holds no CFONB 120 record".to_string()
         )]
     );
-    let _ = read_ofx;
 }
 
 fn usd(text: &str) -> Money {
@@ -456,4 +455,204 @@ fn a_broken_camt_file_gets_a_positioned_error() {
     let (report, _) = read_camt053("x.xml", b"<a>\n\xff</a>", &mut |_| {});
     assert_eq!(report.problems.len(), 1);
     assert_eq!(report.problems[0].line, 2);
+}
+
+fn money(text: &str, code: &str) -> Money {
+    Money::new(
+        text.parse::<Decimal>().expect("amount"),
+        Currency::parse(code).expect("currency"),
+    )
+}
+
+#[test]
+fn reads_an_ofx_1_sgml_statement() {
+    let name = "releve_v1.ofx";
+    let (entries, report, counts) = read(read_ofx, name);
+    assert!(report.problems.is_empty(), "{:?}", problems(&report));
+    assert_eq!(
+        entries,
+        [
+            entry(
+                40,
+                date(2026, 3, 2),
+                None,
+                eur("150.00"),
+                "OFX-20260302-001",
+                "VIR SEPA SARL DUPONT F-2026-0042 FACT",
+                None,
+                Some("VIR SEPA SARL DUPONT"),
+                None,
+                None,
+            ),
+            entry(
+                56,
+                date(2026, 3, 4),
+                Some(date(2026, 3, 5)),
+                eur("1234.56"),
+                "OFX-20260304-003",
+                "M. LEFÈVRE & FILS FACTURES F-2026-0050 F-2026-0051",
+                None,
+                Some("M. LEFÈVRE & FILS"),
+                None,
+                None,
+            ),
+            entry(
+                65,
+                date(2026, 3, 6),
+                None,
+                eur("20.00"),
+                "OFX-20260306-004",
+                "REMISE ESPECES",
+                None,
+                None,
+                None,
+                None,
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(3, 1, 0, 0));
+    assert_eq!(detect_payment_syntax(&bytes(name)), PaymentSyntax::Ofx);
+}
+
+#[test]
+fn reads_an_ofx_2_xml_statement() {
+    let name = "releve_v2.ofx";
+    let (entries, report, counts) = read(read_ofx, name);
+    assert_eq!(
+        problems(&report),
+        [(
+            55,
+            Severity::Warning,
+            format!(
+                "{name}:55: warning: column \"TRNAMT\": transaction skipped: its amount is zero"
+            )
+        )]
+    );
+    assert_eq!(
+        entries,
+        [
+            entry(
+                26,
+                date(2026, 3, 2),
+                None,
+                eur("500.00"),
+                "2026030200017",
+                "Café de la Gare VIR F-2026-0110",
+                None,
+                Some("Café de la Gare"),
+                None,
+                None,
+            ),
+            entry(
+                46,
+                date(2026, 3, 4),
+                None,
+                money("99.90", "CHF"),
+                "2026030400019",
+                "ACME GMBH RF18539007547034",
+                None,
+                Some("ACME GMBH"),
+                None,
+                None,
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(2, 1, 0, 1));
+    assert_eq!(detect_payment_syntax(&bytes(name)), PaymentSyntax::Ofx);
+}
+
+#[test]
+fn reports_every_problem_of_a_wrong_ofx_file() {
+    let name = "releve_erreurs.ofx";
+    let (entries, report, counts) = read(read_ofx, name);
+    let e = Severity::Error;
+    let f = |line: u64, rest: &str| format!("{name}:{line}: {rest}");
+    assert_eq!(
+        problems(&report),
+        [
+            (
+                13,
+                e,
+                f(13, "column \"DTPOSTED\": \"20260230\" is not a date")
+            ),
+            (
+                20,
+                e,
+                f(20, "column \"TRNAMT\": \"12.5x\" is not an amount")
+            ),
+            (23, e, f(23, "column \"FITID\": FITID is missing")),
+            (
+                29,
+                e,
+                f(
+                    29,
+                    "column \"TRNTYPE\": \"GIFT\" is not an OFX transaction type"
+                )
+            ),
+            (
+                37,
+                e,
+                f(
+                    37,
+                    "column \"TRNAMT\": \"12.505\" has more decimals than EUR allows (2)"
+                )
+            ),
+            (
+                47,
+                e,
+                f(
+                    47,
+                    "column \"STMTTRN\": <STMTTRN> is not closed before line 52"
+                )
+            ),
+            (
+                55,
+                e,
+                f(
+                    55,
+                    "column \"CURDEF\": \"XYZ\" is not an ISO 4217 currency code"
+                )
+            ),
+        ]
+    );
+    assert_eq!(
+        entries,
+        [entry(
+            40,
+            date(2026, 3, 3),
+            None,
+            eur("33.00"),
+            "E-6",
+            "BON PAYEUR",
+            None,
+            Some("BON PAYEUR"),
+            None,
+            None,
+        )]
+    );
+    assert_eq!(counts, summary(1, 0, 0, 0));
+}
+
+#[test]
+fn a_broken_ofx_2_file_gets_a_positioned_error() {
+    let name = "releve_casse_v2.ofx";
+    let (entries, report, _) = read(read_ofx, name);
+    assert!(entries.is_empty());
+    assert_eq!(
+        problems(&report),
+        [(
+            9,
+            Severity::Error,
+            format!("{name}:9: \"</MEMO>\" closes an element that is not open")
+        )]
+    );
+    let (report, _) = read_ofx("x.ofx", b"date;montant\n", &mut |_| {});
+    assert_eq!(
+        problems(&report),
+        [(
+            1,
+            Severity::Error,
+            "x.ofx:1: no <OFX> element: this is not an OFX file".to_string()
+        )]
+    );
 }
