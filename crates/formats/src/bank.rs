@@ -10,6 +10,8 @@ mod camt;
 mod cfonb;
 mod ofx;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use relance_core::money::{Currency, Money};
 use rust_decimal::Decimal;
@@ -31,9 +33,11 @@ pub struct BankEntry {
     pub value_date: Option<NaiveDate>,
     /// Always positive.
     pub amount: Money,
-    /// Unique per entry in the account: camt `AcctSvcrRef` (else `NtryRef`, else
-    /// `EndToEndId`, else `date|amount|entry number in the statement|statement id`), a
-    /// composite for CFONB, OFX `FITID`. A batch's transactions get `/1`, `/2`… appended.
+    /// Unique per entry in the account: camt `AcctSvcrRef` of the entry (else of its single
+    /// transaction, else `NtryRef`, else `EndToEndId`, else
+    /// `date|amount|entry number in the statement|statement id`), a composite for CFONB
+    /// (see `cfonb.rs`), OFX `FITID`. A camt batch's transactions get `/1`, `/2`… appended.
+    /// A reference given twice in one file draws a warning.
     pub bank_reference: String,
     /// The payer's wording: camt `Ustrd` (all of them) and structured references, CFONB
     /// libellé and its 05 complements, OFX `NAME` and `MEMO`; joined with one space.
@@ -100,6 +104,8 @@ pub(crate) struct Out<'a, 's> {
     pub(crate) problems: Problems<'a>,
     pub(crate) summary: StatementSummary,
     sink: &'s mut dyn FnMut(BankEntry),
+    /// Bank references given so far, with their lines (one per entry: bounded by the file).
+    references: HashMap<String, u64>,
 }
 
 impl<'a, 's> Out<'a, 's> {
@@ -108,10 +114,25 @@ impl<'a, 's> Out<'a, 's> {
             problems: Problems::new(source),
             summary: StatementSummary::default(),
             sink,
+            references: HashMap::new(),
         }
     }
 
     pub(crate) fn emit(&mut self, entry: BankEntry) {
+        if let Some(first) = self
+            .references
+            .insert(entry.bank_reference.clone(), entry.line)
+        {
+            self.problems.warning(
+                entry.line,
+                None,
+                Some(shown(&entry.bank_reference)),
+                format!(
+                    "bank reference \"{}\" was already given to the entry on line {first}",
+                    shown(&entry.bank_reference)
+                ),
+            );
+        }
         self.summary.credits += 1;
         (self.sink)(entry);
     }

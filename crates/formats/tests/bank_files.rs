@@ -656,3 +656,53 @@ fn a_broken_ofx_2_file_gets_a_positioned_error() {
         )]
     );
 }
+
+#[test]
+fn sgml_leaves_may_be_closed_and_a_reference_given_twice_draws_a_warning() {
+    let text = "OFXHEADER:100\nDATA:OFXSGML\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS>\n<CURDEF>EUR</CURDEF>\n\
+                <BANKTRANLIST>\n\
+                <STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260302<TRNAMT>10.00<FITID>A1<NAME>X</NAME></STMTTRN>\n\
+                <STMTTRN><TRNTYPE>CREDIT<DTPOSTED>20260303<TRNAMT>11.00<FITID>A1<MEMO>Y</STMTTRN>\n\
+                </BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n";
+    let mut entries = Vec::new();
+    let (report, counts) = read_ofx("dup.ofx", text.as_bytes(), &mut |e| entries.push(e));
+    assert_eq!(
+        problems(&report),
+        [(
+            8,
+            Severity::Warning,
+            "dup.ofx:8: warning: bank reference \"A1\" was already given to the entry on line 7"
+                .to_string()
+        )]
+    );
+    assert_eq!(
+        entries,
+        [
+            entry(
+                7,
+                date(2026, 3, 2),
+                None,
+                eur("10.00"),
+                "A1",
+                "X",
+                None,
+                Some("X"),
+                None,
+                None
+            ),
+            entry(
+                8,
+                date(2026, 3, 3),
+                None,
+                eur("11.00"),
+                "A1",
+                "Y",
+                None,
+                None,
+                None,
+                None
+            ),
+        ]
+    );
+    assert_eq!(counts, summary(2, 0, 0, 0));
+}

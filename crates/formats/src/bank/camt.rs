@@ -231,20 +231,16 @@ impl<'d, 'input> Reader<'d, 'input, '_, '_> {
             );
             return;
         }
-        let entry_ref = child(ntry, "AcctSvcrRef")
-            .or(child(ntry, "NtryRef"))
-            .map(text)
-            .filter(|t| !t.is_empty());
+        let nonempty = |node: Option<Node<'d, 'input>>| node.map(text).filter(|t| !t.is_empty());
+        let entry_ref = nonempty(child(ntry, "AcctSvcrRef"));
+        let ntry_ref = nonempty(child(ntry, "NtryRef"));
         let composite = format!("{booking}|{}|{number}|{stmt_id}", amount.amount);
         let batch = details.len() > 1;
         let transactions = if !batch {
             let tx = details.first().copied();
             let reference = entry_ref
-                .or_else(|| {
-                    tx.and_then(|t| path(t, &["Refs", "AcctSvcrRef"]))
-                        .map(text)
-                        .filter(|t| !t.is_empty())
-                })
+                .or_else(|| nonempty(tx.and_then(|t| path(t, &["Refs", "AcctSvcrRef"]))))
+                .or(ntry_ref)
                 .or_else(|| tx.and_then(end_to_end_id))
                 .map(str::to_string)
                 .unwrap_or(composite);
@@ -254,7 +250,8 @@ impl<'d, 'input> Reader<'d, 'input, '_, '_> {
                 bank_reference: reference,
             }]
         } else {
-            match self.batch(ntry, &details, amount, entry_ref.unwrap_or(&composite)) {
+            let base = entry_ref.or(ntry_ref).unwrap_or(&composite);
+            match self.batch(ntry, &details, amount, base) {
                 Some(t) => t,
                 None => return,
             }

@@ -15,7 +15,7 @@ use crate::problem::ReadReport;
 use crate::text::{decode_text, parse_decimal};
 
 /// OFX nests a dozen levels; deeper is not a statement.
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 256;
 
 /// The transaction types of OFX 2.2 section 11.4.4.3.
 const TRANSACTION_TYPES: &[&str] = &[
@@ -63,6 +63,7 @@ pub fn read_ofx(
         seen_ofx: false,
         stack: Vec::new(),
         last_open: None,
+        last_leaf: None,
         currency: None,
         transaction: None,
     };
@@ -109,6 +110,8 @@ struct Reader<'o, 'a, 's, 't> {
     stack: Vec<(&'t str, u64)>,
     /// The element whose text comes next.
     last_open: Option<(&'t str, u64)>,
+    /// SGML: the last leaf read, whose optional closing tag is then accepted.
+    last_leaf: Option<&'t str>,
     currency: Option<Statement>,
     transaction: Option<Transaction<'t>>,
 }
@@ -207,6 +210,7 @@ impl<'t> Reader<'_, '_, '_, 't> {
         }
         self.stack.push((name, line));
         self.last_open = Some((name, line));
+        self.last_leaf = None;
         if name == "STMTTRN" {
             if let Some(previous) = self.transaction.take() {
                 self.not_closed(previous.line, line);
@@ -225,6 +229,9 @@ impl<'t> Reader<'_, '_, '_, 't> {
 
     fn close(&mut self, name: &'t str, line: u64) -> bool {
         self.last_open = None;
+        if self.last_leaf.take() == Some(name) {
+            return true;
+        }
         let Some(at) = self.stack.iter().rposition(|(open, _)| *open == name) else {
             self.out.problems.error(
                 line,
@@ -280,6 +287,11 @@ impl<'t> Reader<'_, '_, '_, 't> {
         let Some((name, line)) = self.last_open.take() else {
             return;
         };
+        if !self.xml && self.stack.last().map(|(n, _)| *n) == Some(name) {
+            // SGML: an element followed by text is a leaf and closes itself.
+            self.stack.pop();
+            self.last_leaf = Some(name);
+        }
         let field = Some(Field { value, line });
         let Some(t) = self.transaction.as_mut() else {
             if name == "CURDEF" {
