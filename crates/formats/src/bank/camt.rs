@@ -20,6 +20,25 @@ use rust_decimal::Decimal;
 use super::{decimals_error, join_words, shown, BankEntry, Out, StatementSummary};
 use crate::problem::ReadReport;
 
+/// True when the XML declaration names ISO-8859-1 or Windows-1252, as a few banks write.
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(200)];
+    let Some(end) = head.windows(2).position(|w| w == b"?>") else {
+        return false;
+    };
+    let declaration = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    declaration.starts_with("<?xml")
+        && [
+            "iso-8859-1",
+            "iso-8859-15",
+            "latin1",
+            "windows-1252",
+            "cp1252",
+        ]
+        .iter()
+        .any(|name| declaration.contains(name))
+}
+
 /// A statement of many thousand entries has a few million nodes; more is not a statement.
 const MAX_NODES: u32 = 20_000_000;
 
@@ -30,8 +49,16 @@ pub fn read_camt053(
     sink: &mut dyn FnMut(BankEntry),
 ) -> (ReadReport, StatementSummary) {
     let mut out = Out::new(source, sink);
+    let decoded;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
+        Err(_) if declares_latin1(bytes) => {
+            // Windows-1252 maps every byte and is a superset of ISO-8859-1's printable range.
+            decoded = encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0;
+            &decoded
+        }
         Err(e) => {
             let line = 1 + bytes[..e.valid_up_to()]
                 .iter()
@@ -534,6 +561,24 @@ mod tests {
         ] {
             assert_eq!(iso_date(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn reads_a_statement_declared_in_latin1() {
+        let xml = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<Document><BkToCstmrStmt><Stmt><Id>S</Id>\n<Ntry><Amt Ccy=\"EUR\">5.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt>2026-03-02</Dt></BookgDt>\n<AddtlNtryInf>VIR \xc9COLE</AddtlNtryInf></Ntry></Stmt></BkToCstmrStmt></Document>";
+        let mut entries = Vec::new();
+        let (report, _) = read_camt053("l.xml", xml, &mut |e| entries.push(e));
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].remittance, "VIR ÉCOLE");
+        assert_eq!(entries[0].line, 3);
+        let (report, _) = read_camt053(
+            "u.xml",
+            b"<?xml version=\"1.0\"?>\n<a>\xc9</a>",
+            &mut |_| {},
+        );
+        assert_eq!(report.problems.len(), 1);
+        assert_eq!(report.problems[0].line, 2);
     }
 
     #[test]
