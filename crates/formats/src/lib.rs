@@ -1,10 +1,11 @@
 //! relance-formats: readers of the files people have — invoice and payment CSV, EN 16931
-//! e-invoices (UBL 2.1, UN/CEFACT CII).
+//! e-invoices (UBL 2.1, UN/CEFACT CII), bank statements (camt.053, CFONB 120, OFX).
 //!
 //! Every reader streams: it calls a sink for each valid row and returns a [`ReadReport`] that
 //! holds every problem of the file (never only the first), each with its line, column and
 //! value. A file with any [`Severity::Error`] is to be refused as a whole by the caller.
 
+mod bank;
 mod cells;
 mod columns;
 mod en16931;
@@ -16,6 +17,10 @@ mod seen;
 mod table;
 mod text;
 
+pub use bank::{
+    detect_payment_syntax, read_camt053, read_cfonb120, read_ofx, BankEntry, PaymentSyntax,
+    StatementSummary,
+};
 pub use en16931::{
     detect_invoice_syntax, read_invoice_xml, term_days, InvoiceSyntax, DEFAULT_TERM_DAYS,
 };
