@@ -303,7 +303,8 @@ pub enum ImportCommand {
         #[arg(long, default_value_t = 30)]
         default_term: i64,
     },
-    /// Import payments; each is allocated to the invoice it names, else to the oldest open ones.
+    /// Import payments: a CSV, or a bank statement (camt.053, CFONB 120, OFX) whose credits are
+    /// matched to customers and invoices; what no rule matches waits in `relance reconcile`.
     ///
     /// Example: relance import payments releve-mars.csv
     Payments {
@@ -326,6 +327,9 @@ pub enum InvoiceFormat {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum PaymentFormat {
     Csv,
+    Camt053,
+    Cfonb120,
+    Ofx,
 }
 
 #[derive(Debug, Args)]

@@ -673,3 +673,53 @@ fn a_fec_rebuilds_open_items_and_applies_unlettered_credits() {
     assert_eq!(find(&rows, "AV-001")["open_amount"], "0.00");
     assert_eq!(find(&rows, "REGLT-BQ-6")["open_amount"], "0.00");
 }
+
+#[test]
+fn a_camt053_statement_settles_invoices_and_queues_what_no_rule_matches() {
+    let s = Sandbox::new();
+    s.ok(&["init", "--name", "Atelier Test SAS"]);
+    s.ok(&[
+        "import",
+        "invoices",
+        data("invoices-for-bank.csv").to_str().expect("path"),
+    ]);
+    let camt =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/tests/data/bank/camt053_v02.xml");
+    let out = s.ok(&["import", "payments", camt.to_str().expect("path")]);
+    assert!(
+        out.contains("debit(s)"),
+        "debits are left aside and counted: {out}"
+    );
+    let rows = invoices_json(&s);
+    // "VIR SEPA F-2026-0042 FACT" → F-2026-0042; batch line "F-2026-0050" → F-2026-0050;
+    // "FACTURE F-2026-0051 / F-2026-0052" → both; "Martin Électricité" (payer name) with 480 € →
+    // the one invoice of that amount.
+    for settled in [
+        "F-2026-0042",
+        "F-2026-0050",
+        "F-2026-0051",
+        "F-2026-0052",
+        "F-2026-0060",
+    ] {
+        assert_eq!(find(&rows, settled)["open_amount"], "0.00", "{settled}");
+    }
+    assert_eq!(find(&rows, "F-2026-0061")["open_amount"], "999.00");
+    // The cash deposit names nobody: it waits for a person.
+    let queue: Vec<serde_json::Value> = s
+        .ok(&["reconcile", "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(queue.len(), 1, "{queue:?}");
+    assert_eq!(queue[0]["amount"], "300.00");
+    let id = queue[0]["id"].as_i64().expect("id").to_string();
+    s.ok(&["reconcile", "--confirm", &id, "--customer", "C004"]);
+    assert_eq!(
+        find(&invoices_json(&s), "F-2026-0061")["open_amount"],
+        "699.00"
+    );
+    assert!(s.ok(&["reconcile"]).contains("Nothing to reconcile"));
+    // The same statement again creates nothing.
+    let again = s.ok(&["import", "payments", camt.to_str().expect("path")]);
+    assert!(again.contains("0 new payments"), "{again}");
+}

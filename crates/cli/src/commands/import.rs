@@ -13,14 +13,15 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use relance_core::ledger::ItemKind;
 use relance_formats::{
-    detect_invoice_syntax, InvoiceRow, InvoiceSyntax, PaymentRow, Problem, ReadReport,
+    detect_invoice_syntax, detect_payment_syntax, BankEntry, InvoiceRow, InvoiceSyntax, PaymentRow,
+    PaymentSyntax, Problem, ReadReport, StatementSummary,
 };
 use relance_store::customers::CustomerFields;
 use relance_store::imports::{ImportSummary, InvoiceRecord};
 use relance_store::payments::{PaymentImport, PaymentRecord, PaymentSummary};
 use relance_store::Store;
 
-use crate::cli::InvoiceFormat;
+use crate::cli::{InvoiceFormat, PaymentFormat};
 use crate::context::{creditor, today_for};
 
 const CHANNEL_BATCH: usize = 2000;
@@ -370,9 +371,10 @@ pub async fn payments(
     store: &Store,
     wanted: Option<&str>,
     file: &Path,
+    format: Option<PaymentFormat>,
 ) -> anyhow::Result<ExitCode> {
     let creditor = creditor(store, wanted).await?;
-    match import_payments_file(store, creditor.id, file, today_for(&creditor)).await? {
+    match import_payments_file(store, creditor.id, file, format, today_for(&creditor)).await? {
         Ok((summary, warnings)) => {
             print_problems(&warnings);
             println!(
@@ -384,6 +386,12 @@ pub async fn payments(
                 relance_core::Money::from_minor(summary.allocated_minor, relance_core::Currency::EUR).to_plain_string(),
                 relance_core::Money::from_minor(summary.unallocated_minor, relance_core::Currency::EUR).to_plain_string(),
             );
+            if summary.matched_automatically + summary.to_reconcile > 0 {
+                println!(
+                    "  {} bank credit(s) matched automatically, {} waiting for a person: see `relance reconcile`",
+                    summary.matched_automatically, summary.to_reconcile
+                );
+            }
             for line in summary.lines.iter().take(50) {
                 println!("  {line}");
             }
@@ -409,24 +417,64 @@ pub async fn import_payments_file(
     store: &Store,
     creditor: relance_core::ids::CreditorId,
     file: &Path,
+    format: Option<PaymentFormat>,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<Result<(PaymentSummary, Vec<Problem>), Vec<Problem>>> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let source = file.display().to_string();
     let mut records = Vec::new();
-    let report = relance_formats::read_payments_csv(&source, &bytes, &mut |row: PaymentRow| {
+    let syntax = match format {
+        Some(PaymentFormat::Csv) => PaymentSyntax::Csv,
+        Some(PaymentFormat::Camt053) => PaymentSyntax::Camt053,
+        Some(PaymentFormat::Cfonb120) => PaymentSyntax::Cfonb120,
+        Some(PaymentFormat::Ofx) => PaymentSyntax::Ofx,
+        None => detect_payment_syntax(&bytes),
+    };
+    let mut bank_entry = |entry: BankEntry| {
         records.push(PaymentRecord {
-            line: row.line,
-            date: row.date,
-            amount: row.amount,
-            reference: row.reference,
-            customer_code: row.customer_code.map(|c| c.as_str().to_string()),
-            invoice_number: row.invoice_number,
-            bank_reference: row.bank_reference,
-            payer_name: None,
-            payer_iban: None,
+            line: entry.line,
+            date: entry.booking_date,
+            amount: entry.amount,
+            reference: entry.remittance,
+            customer_code: None,
+            invoice_number: None,
+            bank_reference: Some(entry.bank_reference),
+            payer_name: entry.payer_name,
+            payer_iban: entry.payer_iban,
         });
-    });
+    };
+    let (report, statement) = match syntax {
+        PaymentSyntax::Camt053 => relance_formats::read_camt053(&source, &bytes, &mut bank_entry),
+        PaymentSyntax::Cfonb120 => relance_formats::read_cfonb120(&source, &bytes, &mut bank_entry),
+        PaymentSyntax::Ofx => relance_formats::read_ofx(&source, &bytes, &mut bank_entry),
+        PaymentSyntax::Csv => {
+            let report =
+                relance_formats::read_payments_csv(&source, &bytes, &mut |row: PaymentRow| {
+                    records.push(PaymentRecord {
+                        line: row.line,
+                        date: row.date,
+                        amount: row.amount,
+                        reference: row.reference,
+                        customer_code: row.customer_code.map(|c| c.as_str().to_string()),
+                        invoice_number: row.invoice_number,
+                        bank_reference: row.bank_reference,
+                        payer_name: None,
+                        payer_iban: None,
+                    });
+                });
+            (report, StatementSummary::default())
+        }
+    };
+    if statement.debits_ignored + statement.reversals_ignored + statement.others_ignored > 0 {
+        println!(
+            "{}: {} credit(s) read; {} debit(s), {} reversal(s) and {} other entries left aside",
+            source,
+            statement.credits,
+            statement.debits_ignored,
+            statement.reversals_ignored,
+            statement.others_ignored
+        );
+    }
     if report.has_errors() {
         return Ok(Err(report.problems));
     }

@@ -36,8 +36,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             default_term,
         }) => import::invoices(&store, creditor, &files, format, default_term).await,
-        Command::Import(ImportCommand::Payments { file, format: _ }) => {
-            import::payments(&store, creditor, &file).await
+        Command::Import(ImportCommand::Payments { file, format }) => {
+            import::payments(&store, creditor, &file, format).await
         }
         Command::Run(args) => run::run(&store, creditor, args).await,
         Command::Promise(args) => cases::promise(&store, creditor, args).await,
