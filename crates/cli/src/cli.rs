@@ -90,6 +90,12 @@ pub enum Command {
     /// Example: relance rates import taux-2026-S2.toml
     #[command(subcommand)]
     Rates(RatesCommand),
+    /// Follow-up policies: list, show, export or import them (TOML or JSON, to version them), and
+    /// assign one to a customer.
+    ///
+    /// Example: relance policy export --out policies.toml
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Waive the late-payment penalties and indemnity of an invoice, with a reason.
     ///
     /// Example: relance waive F-2026-0042 --reason "geste commercial, accord du 12/03"
@@ -138,6 +144,50 @@ pub struct InitArgs {
     /// The company is in Alsace-Moselle (Good Friday and 26 December are holidays).
     #[arg(long)]
     pub alsace_moselle: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// The policies in the order they are tried.
+    List,
+    /// One policy's steps, delays and channels.
+    Show {
+        /// The policy id.
+        id: String,
+    },
+    /// Write policies as TOML (default) or JSON.
+    ///
+    /// Example: relance policy export standard_b2b --format json --out standard.json
+    Export {
+        /// Only this policy.
+        id: Option<String>,
+        #[arg(long, value_enum, default_value_t = PolicyFormat::Toml)]
+        format: PolicyFormat,
+        /// Write to this file instead of the standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Add or replace policies from a TOML or JSON file (one policy, or `policies = [...]`).
+    ///
+    /// Example: relance policy import policies.toml
+    Import { file: PathBuf },
+    /// Make a customer follow a policy (or, without one, the first whose conditions fit), and
+    /// set the customer's tags (segments).
+    ///
+    /// Example: relance policy assign C001 gentle --tag vip
+    Assign {
+        customer: String,
+        policy: Option<String>,
+        /// A tag; repeat for several. Without --tag the tags are left as they are.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    Toml,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -496,10 +496,10 @@ impl Store {
         creditor: CreditorId,
         options: RunOptions,
     ) -> Result<Vec<PlannedAction>> {
-        let policy = default_policy();
         let as_of = options.as_of;
         let mut tx = self.pool.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
+        let policies = crate::policies::load_policies(&mut *tx, creditor).await?;
         if options.full && !options.dry_run {
             // Customers with items but no case yet (none, when every import went through the
             // store): give them one.
@@ -516,7 +516,7 @@ impl Store {
         }
         let due = if options.full {
             sqlx::query(
-                "SELECT k.customer_id FROM cases k JOIN customers c ON c.id = k.customer_id \
+                "SELECT k.customer_id, c.kind, c.tags, c.policy_id FROM cases k JOIN customers c ON c.id = k.customer_id \
                  WHERE k.creditor_id = $1 ORDER BY c.code",
             )
             .bind(creditor.0)
@@ -524,7 +524,7 @@ impl Store {
             .await?
         } else {
             sqlx::query(
-                "SELECT k.customer_id FROM cases k JOIN customers c ON c.id = k.customer_id \
+                "SELECT k.customer_id, c.kind, c.tags, c.policy_id FROM cases k JOIN customers c ON c.id = k.customer_id \
                  WHERE k.creditor_id = $1 AND k.next_action_on <= $2 ORDER BY c.code",
             )
             .bind(creditor.0)
@@ -535,16 +535,21 @@ impl Store {
         tx.commit().await?;
         let mut customers = Vec::with_capacity(due.len());
         for row in &due {
-            customers.push(CustomerId(row.try_get("customer_id")?));
+            let kind = relance_core::party::CustomerKind::parse(&row.try_get::<String, _>("kind")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let tags = crate::customers::split_list(&row.try_get::<String, _>("tags")?);
+            let named: Option<String> = row.try_get("policy_id")?;
+            let policy = crate::policies::policy_for(&policies, kind, &tags, named.as_deref());
+            customers.push((CustomerId(row.try_get("customer_id")?), policy));
         }
         let mut out = Vec::new();
-        for customer in customers {
+        for (customer, policy) in customers {
             let mut tx = self.pool.begin().await?;
             let written = run_case(
                 &mut tx,
                 creditor,
                 customer,
-                &policy,
+                policy,
                 &calendar,
                 as_of,
                 options.full,
@@ -688,8 +693,8 @@ impl Store {
         // The case as it stood with the dispute, then the core's transition.
         let mut case = load_case(&mut tx, creditor, named.customer).await?;
         case.state.open_dispute(invoice);
-        case.state
-            .resolve_dispute(invoice, at, &default_policy(), &calendar);
+        let policy = crate::policies::customer_policy(&mut tx, creditor, named.customer).await?;
+        case.state.resolve_dispute(invoice, at, &policy, &calendar);
         save_case(&mut tx, &case, None, Some(PENDING.to_string())).await?;
         let summary = format!("dispute on invoice {invoice} resolved");
         append(

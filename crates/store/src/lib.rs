@@ -19,6 +19,7 @@ pub mod imports;
 pub mod law;
 pub mod matching;
 pub mod payments;
+pub mod policies;
 pub mod reports;
 
 pub use db::{redact as redact_url, Backend, Store};

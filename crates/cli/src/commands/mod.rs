@@ -8,6 +8,7 @@ mod import;
 mod init;
 mod law;
 mod penalties;
+mod policy;
 mod reconcile;
 mod report;
 mod run;
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reconcile(args) => reconcile::run(&store, creditor, args).await,
         Command::Penalties(args) => penalties::run(&store, args).await,
         Command::Rates(command) => law::rates(&store, command).await,
+        Command::Policy(command) => policy::run(&store, creditor, command).await,
         Command::Waive {
             invoice,
             reason,
