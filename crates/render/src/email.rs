@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use mail_builder::headers::address::Address;
+use mail_builder::headers::raw::Raw;
 use mail_builder::MessageBuilder;
 
 use crate::templates::RenderedMessage;
@@ -39,7 +40,8 @@ pub fn build_email(
             envelope.to_address.as_str(),
         ))
         .subject(message.subject.as_str())
-        .date(envelope.date.timestamp())
+        // RFC 5322 date with the sender's own offset (mail-builder would write UTC).
+        .header("Date", Raw::new(envelope.date.to_rfc2822()))
         .message_id(envelope.message_id.as_str())
         .text_body(message.text.as_str())
         .html_body(message.html.as_str());

@@ -193,7 +193,7 @@ pub fn default_source(key: TemplateKey) -> String {
         Part::Body => default_body(key.step, key.language).to_string(),
         Part::Letter => format!("{{% include \"{body}\" %}}"),
         Part::Text => format!(
-            "{{% include \"{body}\" %}}\n\n{{{{ creditor.signatory or creditor.name }}}}\n{{{{ creditor.name }}}}\n"
+            "{{% include \"{body}\" %}}\n\n\n{{{{ creditor.signatory or creditor.name }}}}\n{{{{ creditor.name }}}}\n"
         ),
         Part::Html => format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{{{{ creditor.name }}}}</title></head>\n\
@@ -568,7 +568,7 @@ impl Templates {
             .render(Self::context(data, part))
             .map_err(|e| template_error(&name, &e))?;
         Ok(match part {
-            Part::Subject => out.split_whitespace().collect::<Vec<_>>().join(" "),
+            Part::Subject => out.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
             Part::Text => text_from_markup(&out),
             Part::Html => out,
             Part::Body | Part::Letter => collapse_blank_lines(&out),
