@@ -28,7 +28,7 @@ const PAGE_H: f32 = 297.0 * MM;
 const LEFT: f32 = 20.0 * MM;
 const RIGHT: f32 = PAGE_W - 20.0 * MM;
 const TOP: f32 = PAGE_H - 18.0 * MM;
-const BOTTOM: f32 = 24.0 * MM;
+const BOTTOM: f32 = 20.0 * MM;
 const BODY_SIZE: f32 = 9.5;
 const LEADING: f32 = 12.5;
 
@@ -788,8 +788,14 @@ pub fn letter_pdf(
         payment_block(&mut l, data)?;
     }
     // Signature block, right half.
-    l.ensure(4.0 * LEADING);
-    l.y -= LEADING;
+    let signatory_lines = data
+        .creditor
+        .signatory
+        .as_deref()
+        .map(|s| s.split(", ").count())
+        .unwrap_or(0);
+    l.ensure((signatory_lines as f32 + 1.5) * LEADING);
+    l.y -= LEADING * 0.5;
     let x = 110.0 * MM;
     if let Some(s) = &data.creditor.signatory {
         for line in s.split(", ") {
