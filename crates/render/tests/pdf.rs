@@ -196,3 +196,50 @@ fn statement_of_account_lists_lines_and_balance() {
         ],
     );
 }
+
+#[test]
+fn debtor_address_sits_in_the_window_of_a_dl_envelope() {
+    let (pdf, _) = letter(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    let Some(name) = common::word_positions_mm(&pdf, "Boulangerie") else {
+        return;
+    };
+    let (x, y) = name[0];
+    assert!(
+        (100.0..=112.0).contains(&x),
+        "address starts {x} mm from the left"
+    );
+    assert!(
+        (45.0..=55.0).contains(&y),
+        "address starts {y} mm from the top"
+    );
+    let Some(city) = common::word_positions_mm(&pdf, "69002") else {
+        return;
+    };
+    // The postcode line of the debtor (the creditor's is in the letterhead, on the left) still
+    // inside the window, which ends about 90 mm from the top.
+    let (cx, cy) = city
+        .into_iter()
+        .find(|(cx, _)| *cx > 100.0)
+        .expect("debtor postcode in the window");
+    assert!((cx - x).abs() < 0.5, "address lines aligned: {cx} vs {x}");
+    assert!(cy > y && cy < 85.0, "last line at {cy} mm");
+}
+
+#[test]
+fn the_qr_code_decodes_to_the_epc_payload_of_the_amount_due() {
+    let (pdf, data) = letter(StepId::FormalNotice, CustomerKind::Business, Language::Fr);
+    let Some(decoded) = common::decode_qr(&pdf) else {
+        return;
+    };
+    let expected = relance_render::epc_payload(&relance_render::EpcTransfer {
+        bic: data.creditor.bic.clone(),
+        name: data.creditor.name.clone(),
+        iban: data.creditor.iban.clone().expect("iban"),
+        amount: data.totals.total_due,
+        reference: data.payment_reference.clone(),
+    })
+    .expect("payload");
+    assert!(decoded.starts_with(&expected), "decoded {decoded:?}");
+    assert!(decoded.contains("EUR1746.73"));
+    assert!(decoded.contains("Atelier Cézanne SAS"));
+}
