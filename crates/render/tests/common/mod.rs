@@ -1,4 +1,6 @@
 //! Helpers shared by the render tests: PDF text extraction with poppler's pdftotext.
+// Each test binary uses only some of these helpers.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};
