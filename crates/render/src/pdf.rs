@@ -47,6 +47,7 @@ struct Layout {
     y: f32,
     scratch: Vec<u8>,
     footer: Vec<String>,
+    logo: Option<Jpeg>,
     /// The page drawn on.
     current: usize,
 }
@@ -61,6 +62,7 @@ impl Layout {
             y: TOP,
             scratch: Vec::with_capacity(256),
             footer,
+            logo: None,
             current: 0,
         })
     }
@@ -228,7 +230,7 @@ impl Layout {
             }
         }
         let pages = std::mem::take(&mut self.pages);
-        write_pdf(pages, self.regular, self.bold, title)
+        write_pdf(pages, self.regular, self.bold, self.logo.as_ref(), title)
     }
 }
 
@@ -278,13 +280,34 @@ fn write_font(pdf: &mut Pdf, font: &SubsetFont, first: i32) {
     pdf.stream(cmap, &font.to_unicode);
 }
 
-fn write_pdf(pages: Vec<Content>, regular: &SubsetFont, bold: &SubsetFont, title: &str) -> Vec<u8> {
+fn write_pdf(
+    pages: Vec<Content>,
+    regular: &SubsetFont,
+    bold: &SubsetFont,
+    logo: Option<&Jpeg>,
+    title: &str,
+) -> Vec<u8> {
     let mut pdf = Pdf::new();
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
     let info = Ref::new(3);
     write_font(&mut pdf, regular, 10);
     write_font(&mut pdf, bold, 20);
+    let logo_id = Ref::new(5);
+    if let Some(jpeg) = logo {
+        let mut image = pdf.image_xobject(logo_id, &jpeg.data);
+        image.filter(Filter::DctDecode);
+        image
+            .width(i32::from(jpeg.width))
+            .height(i32::from(jpeg.height))
+            .bits_per_component(8)
+            .color_space_name(Name(match jpeg.components {
+                1 => b"DeviceGray".as_slice(),
+                4 => b"DeviceCMYK".as_slice(),
+                _ => b"DeviceRGB".as_slice(),
+            }));
+        image.finish();
+    }
     let mut next = 30;
     let mut page_ids = Vec::with_capacity(pages.len());
     for content in pages {
@@ -299,10 +322,15 @@ fn write_pdf(pages: Vec<Content>, regular: &SubsetFont, bold: &SubsetFont, title
         page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H))
             .parent(tree)
             .contents(content_id);
-        page.resources()
+        let mut resources = page.resources();
+        resources
             .fonts()
             .pair(Name(b"F1"), Ref::new(10))
             .pair(Name(b"F2"), Ref::new(20));
+        if logo.is_some() {
+            resources.x_objects().pair(Name(b"Im1"), logo_id);
+        }
+        resources.finish();
         page.finish();
     }
     let count = page_ids.len() as i32;
@@ -412,12 +440,21 @@ fn head(
     let lang = d.language;
     let mut y = TOP;
     let mut x = LEFT;
-    if let Some(logo) = &c.logo_jpeg {
-        if jpeg_size(logo).is_some() {
-            // The logo is drawn by `write_pdf` callers through an XObject in a later version;
-            // until then the name stands alone.
-            x = LEFT;
+    if let Some(logo) = c.logo_jpeg.as_deref().and_then(jpeg_info) {
+        // At most 16 mm high and 45 mm wide, top left; the letterhead text moves to its right.
+        let mut h = 16.0 * MM;
+        let mut w = h * f32::from(logo.width) / f32::from(logo.height);
+        if w > 45.0 * MM {
+            w = 45.0 * MM;
+            h = w * f32::from(logo.height) / f32::from(logo.width);
         }
+        l.page()
+            .save_state()
+            .transform([w, 0.0, 0.0, h, LEFT, y - h])
+            .x_object(Name(b"Im1"))
+            .restore_state();
+        l.logo = Some(logo);
+        x = LEFT + w + 4.0 * MM;
     }
     l.text(x, y - 12.0, &c.name, Face::Bold, 14.0, Align::Left);
     y -= 18.0;
@@ -488,8 +525,17 @@ fn group_siren(s: &str) -> String {
     }
 }
 
-/// Width and height of a baseline JPEG (its SOF marker), to check a logo.
-fn jpeg_size(data: &[u8]) -> Option<(u16, u16)> {
+/// A JPEG logo: its bytes go into the PDF as they are (DCTDecode).
+#[derive(Clone)]
+struct Jpeg {
+    data: Vec<u8>,
+    width: u16,
+    height: u16,
+    components: u8,
+}
+
+/// Reads the frame header (SOF0–SOF2) of a JPEG: width, height, colour components.
+fn jpeg_info(data: &[u8]) -> Option<Jpeg> {
     if data.get(0..2)? != [0xff, 0xd8] {
         return None;
     }
@@ -499,11 +545,24 @@ fn jpeg_size(data: &[u8]) -> Option<(u16, u16)> {
             return None;
         }
         let marker = data[i + 1];
+        if marker == 0xff {
+            i += 1;
+            continue;
+        }
         let len = usize::from(u16::from_be_bytes([data[i + 2], data[i + 3]]));
-        if (0xc0..=0xc3).contains(&marker) {
-            let h = u16::from_be_bytes([data[i + 5], data[i + 6]]);
-            let w = u16::from_be_bytes([data[i + 7], data[i + 8]]);
-            return Some((w, h));
+        if (0xc0..=0xc2).contains(&marker) {
+            let height = u16::from_be_bytes([data[i + 5], data[i + 6]]);
+            let width = u16::from_be_bytes([data[i + 7], data[i + 8]]);
+            let components = data[i + 9];
+            if width == 0 || height == 0 || ![1, 3, 4].contains(&components) {
+                return None;
+            }
+            return Some(Jpeg {
+                data: data.to_vec(),
+                width,
+                height,
+                components,
+            });
         }
         i += 2 + len;
     }

@@ -243,3 +243,40 @@ fn the_qr_code_decodes_to_the_epc_payload_of_the_amount_due() {
     assert!(decoded.contains("EUR1746.73"));
     assert!(decoded.contains("Atelier Cézanne SAS"));
 }
+
+#[test]
+fn a_jpeg_logo_is_embedded_in_the_letterhead() {
+    let templates = Templates::new().expect("templates");
+    let mut data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    data.creditor.logo_jpeg = Some(include_bytes!("fixtures/logo.jpg").to_vec());
+    let pdf = render_letter_pdf(&data, &templates).expect("pdf");
+    let path = common::temp_file("logo.pdf", &pdf);
+    let out = match std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "pdfimages: {e}");
+            return;
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
+    }
+    let list = String::from_utf8_lossy(&out.stdout);
+    let images: Vec<&str> = list.lines().skip(2).collect();
+    assert_eq!(images.len(), 1, "{list}");
+    assert!(
+        images[0].contains("240") && images[0].contains("120"),
+        "{list}"
+    );
+    assert!(images[0].contains("jpeg"), "{list}");
+    // The letterhead text moved right of the logo but is still there.
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert!(text.contains("Atelier Cézanne SAS"));
+    // Not a JPEG: ignored, the letter still renders.
+    data.creditor.logo_jpeg = Some(b"not a jpeg".to_vec());
+    assert!(render_letter_pdf(&data, &templates).is_ok());
+}

@@ -95,7 +95,10 @@ pub fn word_positions_mm(pdf: &[u8], word: &str) -> Option<Vec<(f32, f32)>> {
             return None;
         }
     };
-    let html = String::from_utf8_lossy(&out.stdout);
+    let html = String::from_utf8_lossy(&out.stdout).into_owned();
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
+    }
     let pt_to_mm = 25.4 / 72.0;
     let found: Vec<(f32, f32)> = html
         .lines()
@@ -149,5 +152,8 @@ pub fn decode_qr(pdf: &[u8]) -> Option<String> {
             return None;
         }
     };
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
+    }
     Some(String::from_utf8(out.stdout).expect("UTF-8 payload"))
 }
