@@ -755,48 +755,41 @@ fn payment_block(l: &mut Layout, data: &LetterData) -> Result<(), RenderError> {
     Ok(())
 }
 
-/// Lays out the body markup: paragraphs, `# titles`, `- bullets`, `[[invoices]]`, `[[payment]]`.
+/// Lays out the body markup: each line is a paragraph (templates write one paragraph a line,
+/// as in the text e-mail), a blank line adds space, `# titles`, `- bullets`, `[[invoices]]`,
+/// `[[payment]]`.
 fn body(l: &mut Layout, data: &LetterData, text: &str) -> Result<(bool, bool), RenderError> {
     let mut has_table = false;
     let mut has_payment = false;
-    let mut para = String::new();
-    let flush = |l: &mut Layout, para: &mut String| {
-        if !para.is_empty() {
-            l.paragraph(para, Face::Regular, BODY_SIZE, 0.0, false);
-            l.y -= 5.0;
-            para.clear();
-        }
-    };
+    let mut gap = false;
     for line in text.lines() {
         let t = line.trim();
         if t.is_empty() {
-            flush(l, &mut para);
-        } else if t == "[[invoices]]" {
-            flush(l, &mut para);
+            if !gap {
+                l.y -= 5.0;
+                gap = true;
+            }
+            continue;
+        }
+        gap = false;
+        if t == "[[invoices]]" {
             invoice_table(l, data);
             has_table = true;
         } else if t == "[[payment]]" {
-            flush(l, &mut para);
             payment_block(l, data)?;
             has_payment = true;
         } else if let Some(title) = t.strip_prefix("# ") {
-            flush(l, &mut para);
             l.ensure(2.0 * LEADING);
             l.y -= LEADING + 4.0;
             l.text(PAGE_W / 2.0, l.y, title, Face::Bold, 14.0, Align::Center);
             l.y -= 8.0;
         } else if let Some(item) = t.strip_prefix("- ") {
-            flush(l, &mut para);
             l.paragraph(item, Face::Regular, BODY_SIZE, 6.0 * MM, true);
             l.y -= 1.5;
         } else {
-            if !para.is_empty() {
-                para.push(' ');
-            }
-            para.push_str(t);
+            l.paragraph(t, Face::Regular, BODY_SIZE, 0.0, false);
         }
     }
-    flush(l, &mut para);
     Ok((has_table, has_payment))
 }
 

@@ -404,6 +404,34 @@ fn filter_paragraphs(value: String) -> Value {
     Value::from_safe_string(text_to_html(&value))
 }
 
+/// Largest output a template may produce (a letter is a few kilobytes).
+pub const MAX_OUTPUT: usize = 1 << 20;
+
+/// A writer that refuses to grow past [`MAX_OUTPUT`]: a template cannot fill the memory.
+struct BoundedWriter(Vec<u8>);
+
+impl std::io::Write for BoundedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_OUTPUT {
+            return Err(std::io::Error::other(format!(
+                "output larger than {MAX_OUTPUT} bytes"
+            )));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn render_bounded(tmpl: &minijinja::Template<'_, '_>, ctx: Value) -> Result<String, Error> {
+    let mut out = BoundedWriter(Vec::with_capacity(8 * 1024));
+    tmpl.render_to_write(ctx, &mut out)?;
+    String::from_utf8(out.0).map_err(|e| invalid(format!("output is not UTF-8: {e}")))
+}
+
 fn new_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -503,7 +531,7 @@ impl Templates {
             for kind in [CustomerKind::Business, CustomerKind::Consumer] {
                 let data = LetterData::sample(step, kind, lang);
                 for part in &media {
-                    tmpl.render(Self::context(&data, *part))
+                    render_bounded(&tmpl, Self::context(&data, *part))
                         .map_err(|e| template_error(&name, &e))?;
                 }
             }
@@ -564,8 +592,7 @@ impl Templates {
             .env
             .get_template(&name)
             .map_err(|e| template_error(&name, &e))?;
-        let out = tmpl
-            .render(Self::context(data, part))
+        let out = render_bounded(&tmpl, Self::context(data, part))
             .map_err(|e| template_error(&name, &e))?;
         Ok(match part {
             Part::Subject => out.split_ascii_whitespace().collect::<Vec<_>>().join(" "),

@@ -280,3 +280,21 @@ fn a_jpeg_logo_is_embedded_in_the_letterhead() {
     data.creditor.logo_jpeg = Some(b"not a jpeg".to_vec());
     assert!(render_letter_pdf(&data, &templates).is_ok());
 }
+
+/// Writes every step's letter to `$TMPDIR/relance-render-samples/` for a person to look at:
+/// `cargo test -p relance-render --test pdf -- --ignored write_samples`.
+#[test]
+#[ignore]
+fn write_samples() {
+    let dir = std::env::temp_dir().join("relance-render-samples");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for step in StepId::ALL {
+        for kind in [CustomerKind::Business, CustomerKind::Consumer] {
+            for lang in [Language::Fr, Language::En] {
+                let (pdf, _) = letter(step, kind, lang);
+                let name = format!("{}-{}-{}.pdf", step.as_str(), kind.as_str(), lang.as_str());
+                std::fs::write(dir.join(name), pdf).expect("write");
+            }
+        }
+    }
+}

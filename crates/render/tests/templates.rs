@@ -159,6 +159,8 @@ fn hostile_templates_are_refused_when_saved() {
     assert!(looping.contains("fuel"), "{looping}");
     let recursive = refused("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
     assert!(!recursive.is_empty());
+    let bomb = refused("{% for i in range(50) %}{{ 'x' * 99999999 }}{% endfor %}");
+    assert!(bomb.contains("output larger"), "{bomb}");
     let huge = refused("{{ range(1000000) | length }}");
     assert!(!huge.is_empty());
     // A filter misused on the sample data is caught too.
