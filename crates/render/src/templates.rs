@@ -428,7 +428,7 @@ impl std::io::Write for BoundedWriter {
 
 fn render_bounded(tmpl: &minijinja::Template<'_, '_>, ctx: Value) -> Result<String, Error> {
     let mut out = BoundedWriter(Vec::with_capacity(8 * 1024));
-    tmpl.render_to_write(ctx, &mut out)?;
+    tmpl.render_captured_to(ctx, &mut out)?;
     String::from_utf8(out.0).map_err(|e| invalid(format!("output is not UTF-8: {e}")))
 }
 
