@@ -35,6 +35,30 @@ use crate::RenderError;
 /// small enough that a runaway loop stops within milliseconds.
 pub const FUEL: u64 = 2_000_000;
 
+/// The variables a template can read, with what they hold: shown next to the template editor.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("lang", "language of the message: \"fr\" or \"en\""),
+    ("medium", "\"letter\" (PDF), \"text\" or \"html\" (e-mail parts)"),
+    ("invoice_numbers", "the invoice numbers, comma-separated"),
+    ("creditor.name", "the creditor's name"),
+    ("creditor.address_lines", "list of address lines"),
+    ("creditor.siren / .rcs / .vat_number", "legal identifiers (may be none)"),
+    ("creditor.iban / .bic", "bank details (may be none); `iban` filter groups by four"),
+    ("creditor.email / .phone / .signatory", "contact and signature (may be none)"),
+    ("debtor.name / .address_lines / .customer_code", "the customer"),
+    ("debtor.kind", "\"business\" or \"consumer\""),
+    ("debtor.language / .email", "language code and e-mail (may be none)"),
+    ("place, date", "where and when the letter is written; `date` / `date_short` filters"),
+    ("step", "courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice, litigation"),
+    ("channel", "email, letter, registered_letter, registered_letter_ar, sms, phone_call, task"),
+    ("invoices", "list of {number, issue_date, due_date, amount, paid, open}"),
+    ("totals", "{amount, paid, open, total_due}; amounts print with the `money` filter"),
+    ("penalties", "none, or {basis, rate, interest, indemnity, periods: [{from, to, days, rate, principal, amount}]}"),
+    ("history", "earlier contacts: list of {date, step, channel, outcome}; `channel` filter names them"),
+    ("deadline", "the date by which payment is asked"),
+    ("payment_reference, portal_url, reason", "payment reference; optional payment link and reason for the delay"),
+];
+
 /// Which part of a message a template produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -600,6 +624,16 @@ impl Templates {
             Part::Html => out,
             Part::Body | Part::Letter => collapse_blank_lines(&out),
         })
+    }
+
+    /// Renders a source that is not saved (a preview in the editor), as the text medium.
+    pub fn render_source(&self, source: &str, data: &LetterData) -> Result<String, RenderError> {
+        let tmpl = self
+            .env
+            .template_from_named_str("preview", source)
+            .map_err(|e| template_error("preview", &e))?;
+        render_bounded(&tmpl, Self::context(data, Part::Text))
+            .map_err(|e| template_error("preview", &e))
     }
 
     /// Subject, text, HTML and letter body at once.

@@ -197,3 +197,21 @@ fn valid_overrides_are_saved_and_used_invalid_ones_keep_the_previous() {
     t.reset(key).expect("reset");
     assert!(t.overrides().is_empty());
 }
+
+#[test]
+fn documented_variables_exist_in_the_context() {
+    let t = Templates::new().expect("templates");
+    for (names, _) in relance_render::templates::VARIABLES {
+        let first = names.split([' ', ',']).next().expect("name");
+        let source = format!("{{{{ {first} is defined }}}}");
+        t.validate(&source)
+            .unwrap_or_else(|e| panic!("{first}: {e}"));
+        let rendered = t
+            .render_source(
+                &source,
+                &LetterData::sample(StepId::FormalNotice, CustomerKind::Business, Language::Fr),
+            )
+            .expect("render");
+        assert_eq!(rendered, "True", "{first} is not in the context");
+    }
+}
