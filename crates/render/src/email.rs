@@ -1,0 +1,57 @@
+//! The e-mail: a MIME message (multipart/alternative text + HTML, attachments), as .eml bytes.
+
+use chrono::{DateTime, FixedOffset};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::raw::Raw;
+use mail_builder::MessageBuilder;
+
+use crate::templates::RenderedMessage;
+use crate::RenderError;
+
+/// Who sends to whom, when, and what is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailEnvelope {
+    pub from_name: String,
+    pub from_address: String,
+    pub reply_to: Option<String>,
+    pub to_name: String,
+    pub to_address: String,
+    /// The `Date` header (never the clock: the caller decides).
+    pub date: DateTime<FixedOffset>,
+    /// Without angle brackets, e.g. `relance.3f2a…@atelier-cezanne.fr`.
+    pub message_id: String,
+    /// `(file name, content type, bytes)`.
+    pub attachments: Vec<(String, String, Vec<u8>)>,
+}
+
+/// Builds the message: From, Reply-To, To, Subject, Date, Message-ID, text and HTML
+/// alternatives, then the attachments; UTF-8 throughout (encoded words in headers).
+pub fn build_email(
+    envelope: &EmailEnvelope,
+    message: &RenderedMessage,
+) -> Result<Vec<u8>, RenderError> {
+    let mut builder = MessageBuilder::new()
+        .from(Address::new_address(
+            Some(envelope.from_name.as_str()),
+            envelope.from_address.as_str(),
+        ))
+        .to(Address::new_address(
+            Some(envelope.to_name.as_str()),
+            envelope.to_address.as_str(),
+        ))
+        .subject(message.subject.as_str())
+        // RFC 5322 date with the sender's own offset (mail-builder would write UTC).
+        .header("Date", Raw::new(envelope.date.to_rfc2822()))
+        .message_id(envelope.message_id.as_str())
+        .text_body(message.text.as_str())
+        .html_body(message.html.as_str());
+    if let Some(reply) = &envelope.reply_to {
+        builder = builder.reply_to(Address::new_address(None::<&str>, reply.as_str()));
+    }
+    for (name, content_type, bytes) in &envelope.attachments {
+        builder = builder.attachment(content_type.as_str(), name.as_str(), bytes.as_slice());
+    }
+    builder
+        .write_to_vec()
+        .map_err(|e| RenderError::Email(e.to_string()))
+}

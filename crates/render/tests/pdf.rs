@@ -1,0 +1,300 @@
+//! PDF letters read back with a real extractor: every mandatory mention and amount is there.
+
+mod common;
+
+use common::pdf_text;
+use relance_core::party::{CustomerKind, Language};
+use relance_render::{
+    render_letter_pdf, render_statement_pdf, LetterData, StatementData, StatementLine, StepId,
+    Templates,
+};
+
+fn letter(step: StepId, kind: CustomerKind, lang: Language) -> (Vec<u8>, LetterData) {
+    let templates = Templates::new().expect("templates");
+    let data = LetterData::sample(step, kind, lang);
+    let pdf = render_letter_pdf(&data, &templates).expect("pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    (pdf, data)
+}
+
+fn assert_all(text: &str, wanted: &[&str]) {
+    let missing: Vec<&&str> = wanted.iter().filter(|w| !text.contains(**w)).collect();
+    assert!(missing.is_empty(), "missing {missing:?} in:\n{text}");
+}
+
+#[test]
+fn business_formal_notice_carries_every_mandatory_mention() {
+    let (pdf, _) = letter(StepId::FormalNotice, CustomerKind::Business, Language::Fr);
+    std::fs::write("/tmp/relance-render-formal-b2b.pdf", &pdf).ok();
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert_all(
+        &text,
+        &[
+            "MISE EN DEMEURE",
+            "Lettre recommandée avec accusé de réception",
+            "Atelier Cézanne SAS",
+            "SIREN 732 829 320",
+            "RCS Lyon 732 829 320",
+            "FR44732829320",
+            "Boulangerie Dupré SARL",
+            "12 rue de la République",
+            "Lyon, le 1er avril 2026",
+            // Earlier reminders and the call, with their dates.
+            "courriel du 16 février 2026",
+            "appel téléphonique du 20 février 2026",
+            "lettre recommandée du 24 février 2026",
+            "absence de règlement malgré nos relances",
+            // Each invoice, with its dates and amounts.
+            "F-2026-0042",
+            "15/01/2026",
+            "14/02/2026",
+            "1 234,56 €",
+            "F-2026-0057",
+            "600,00 €",
+            "200,00 €",
+            "400,00 €",
+            // Principal, penalties, indemnity, total.
+            "1 634,56 €",
+            "32,17 €",
+            "80,00 €",
+            "1 746,73 €",
+            "12,15 %",
+            // Deadline and legal basis.
+            "16 avril 2026",
+            "16/04/2026",
+            "L441-10",
+            "D441-5",
+            "1344 du Code civil",
+            "40 € par facture",
+            // What follows.
+            "injonction de payer",
+            "tribunal de commerce",
+            "commissaire de justice",
+            // How to pay.
+            "FR76 3000 6000 0112 3456 7890 189",
+            "AGRIFRPP",
+            "C001-F20260042",
+            "Claire Martin",
+        ],
+    );
+    assert!(!text.contains("1ère relance") && !text.contains("1re relance"));
+}
+
+#[test]
+fn consumer_formal_notice_has_legal_interest_and_no_indemnity() {
+    let (pdf, _) = letter(StepId::FormalNotice, CustomerKind::Consumer, Language::Fr);
+    std::fs::write("/tmp/relance-render-formal-b2c.pdf", &pdf).ok();
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert_all(
+        &text,
+        &[
+            "MISE EN DEMEURE",
+            "Lettre recommandée avec accusé de réception",
+            "Mme Hélène Lefèvre",
+            "8 allée des Érables",
+            "1231-6",
+            "1344",
+            "1 634,56 €",
+            "16 avril 2026",
+            "injonction de payer",
+            "tribunal judiciaire",
+            "commissaire de justice",
+            "courriel du 16 février 2026",
+        ],
+    );
+    for forbidden in ["D441-5", "40 €", "Indemnité forfaitaire", "L441-10"] {
+        assert!(
+            !text.contains(forbidden),
+            "{forbidden:?} in a consumer letter:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn every_step_and_language_renders_a_readable_pdf() {
+    for step in StepId::ALL {
+        for kind in [CustomerKind::Business, CustomerKind::Consumer] {
+            for lang in [Language::Fr, Language::En] {
+                let (pdf, data) = letter(step, kind, lang);
+                let Some(text) = pdf_text(&pdf) else { return };
+                assert!(text.contains("F-2026-0057"), "{step:?} {lang:?}:\n{text}");
+                assert!(text.contains(&data.debtor.name), "{step:?} {lang:?}");
+                let euro = if lang == Language::Fr {
+                    "1 634,56 €"
+                } else {
+                    "€1,634.56"
+                };
+                assert!(text.contains(euro), "{step:?} {lang:?}:\n{text}");
+                assert!(!text.contains("[["), "placeholder left in {step:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn long_letters_break_pages_and_number_them() {
+    let templates = Templates::new().expect("templates");
+    let mut data = LetterData::sample(StepId::SecondReminder, CustomerKind::Business, Language::Fr);
+    let first = data.invoices[0].clone();
+    data.invoices = (0..70)
+        .map(|i| relance_render::InvoiceLine {
+            number: format!("F-2026-{i:04}"),
+            ..first.clone()
+        })
+        .collect();
+    data.totals =
+        LetterData::compute_totals(&data.invoices, data.penalties.as_ref()).expect("totals");
+    let pdf = render_letter_pdf(&data, &templates).expect("pdf");
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert!(text.contains("Page 1/"), "{text}");
+    assert!(text.contains("Page 2/"), "{text}");
+    assert!(text.contains("F-2026-0069"));
+    assert!(text.contains("86 419,20 €"), "{text}");
+}
+
+#[test]
+fn statement_of_account_lists_lines_and_balance() {
+    let data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).expect("date");
+    let eur = |c| relance_core::Money::from_minor(c, relance_core::Currency::EUR);
+    let s = StatementData {
+        creditor: data.creditor.clone(),
+        debtor: data.debtor.clone(),
+        place: "Lyon".into(),
+        date: d(4, 1),
+        lines: vec![
+            StatementLine {
+                date: d(1, 15),
+                reference: "F-2026-0042".into(),
+                label: "Facture".into(),
+                due_date: Some(d(2, 14)),
+                debit: Some(eur(123_456)),
+                credit: None,
+            },
+            StatementLine {
+                date: d(2, 2),
+                reference: "AV-2026-0003".into(),
+                label: "Avoir".into(),
+                due_date: None,
+                debit: None,
+                credit: Some(eur(10_000)),
+            },
+        ],
+        payment_reference: "C001".into(),
+    };
+    let pdf = render_statement_pdf(&s).expect("statement");
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert_all(
+        &text,
+        &[
+            "RELEVÉ DE COMPTE",
+            "F-2026-0042",
+            "AV-2026-0003",
+            "1 134,56 €",
+            "Solde dû",
+            "Boulangerie Dupré SARL",
+        ],
+    );
+}
+
+#[test]
+fn debtor_address_sits_in_the_window_of_a_dl_envelope() {
+    let (pdf, _) = letter(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    let Some(name) = common::word_positions_mm(&pdf, "Boulangerie") else {
+        return;
+    };
+    let (x, y) = name[0];
+    assert!(
+        (100.0..=112.0).contains(&x),
+        "address starts {x} mm from the left"
+    );
+    assert!(
+        (45.0..=55.0).contains(&y),
+        "address starts {y} mm from the top"
+    );
+    let Some(city) = common::word_positions_mm(&pdf, "69002") else {
+        return;
+    };
+    // The postcode line of the debtor (the creditor's is in the letterhead, on the left) still
+    // inside the window, which ends about 90 mm from the top.
+    let (cx, cy) = city
+        .into_iter()
+        .find(|(cx, _)| *cx > 100.0)
+        .expect("debtor postcode in the window");
+    assert!((cx - x).abs() < 0.5, "address lines aligned: {cx} vs {x}");
+    assert!(cy > y && cy < 85.0, "last line at {cy} mm");
+}
+
+#[test]
+fn the_qr_code_decodes_to_the_epc_payload_of_the_amount_due() {
+    let (pdf, data) = letter(StepId::FormalNotice, CustomerKind::Business, Language::Fr);
+    let Some(decoded) = common::decode_qr(&pdf) else {
+        return;
+    };
+    let expected = relance_render::epc_payload(&relance_render::EpcTransfer {
+        bic: data.creditor.bic.clone(),
+        name: data.creditor.name.clone(),
+        iban: data.creditor.iban.clone().expect("iban"),
+        amount: data.totals.total_due,
+        reference: data.payment_reference.clone(),
+    })
+    .expect("payload");
+    assert!(decoded.starts_with(&expected), "decoded {decoded:?}");
+    assert!(decoded.contains("EUR1746.73"));
+    assert!(decoded.contains("Atelier Cézanne SAS"));
+}
+
+#[test]
+fn a_jpeg_logo_is_embedded_in_the_letterhead() {
+    let templates = Templates::new().expect("templates");
+    let mut data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    data.creditor.logo_jpeg = Some(include_bytes!("fixtures/logo.jpg").to_vec());
+    let pdf = render_letter_pdf(&data, &templates).expect("pdf");
+    let path = common::temp_file("logo.pdf", &pdf);
+    let out = match std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "pdfimages: {e}");
+            return;
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
+    }
+    let list = String::from_utf8_lossy(&out.stdout);
+    let images: Vec<&str> = list.lines().skip(2).collect();
+    assert_eq!(images.len(), 1, "{list}");
+    assert!(
+        images[0].contains("240") && images[0].contains("120"),
+        "{list}"
+    );
+    assert!(images[0].contains("jpeg"), "{list}");
+    // The letterhead text moved right of the logo but is still there.
+    let Some(text) = pdf_text(&pdf) else { return };
+    assert!(text.contains("Atelier Cézanne SAS"));
+    // Not a JPEG: ignored, the letter still renders.
+    data.creditor.logo_jpeg = Some(b"not a jpeg".to_vec());
+    assert!(render_letter_pdf(&data, &templates).is_ok());
+}
+
+/// Writes every step's letter to `$TMPDIR/relance-render-samples/` for a person to look at:
+/// `cargo test -p relance-render --test pdf -- --ignored write_samples`.
+#[test]
+#[ignore]
+fn write_samples() {
+    let dir = std::env::temp_dir().join("relance-render-samples");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for step in StepId::ALL {
+        for kind in [CustomerKind::Business, CustomerKind::Consumer] {
+            for lang in [Language::Fr, Language::En] {
+                let (pdf, _) = letter(step, kind, lang);
+                let name = format!("{}-{}-{}.pdf", step.as_str(), kind.as_str(), lang.as_str());
+                std::fs::write(dir.join(name), pdf).expect("write");
+            }
+        }
+    }
+}
