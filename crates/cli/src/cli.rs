@@ -113,6 +113,11 @@ pub enum Command {
     ///
     /// Example: relance penalties --amount 10000 --due 2025-05-15 --as-of 2025-08-20 --json
     Penalties(PenaltiesArgs),
+    /// Preview one message as the customer would get it: the PDF letter, the e-mail (.eml, with
+    /// the letter attached) or its HTML part.
+    ///
+    /// Example: relance render --customer C001 --step formal_notice --as-of 2026-04-01 --out mise-en-demeure.pdf
+    Render(RenderArgs),
     /// Measure performance on generated data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -201,6 +206,22 @@ pub enum RatesCommand {
         /// The TOML file.
         file: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The customer's code.
+    #[arg(long)]
+    pub customer: String,
+    /// courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice or litigation.
+    #[arg(long)]
+    pub step: String,
+    /// The day the message is dated (default: today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// The file to write: .pdf, .eml or .html.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod context;
+mod letters;
 mod output;
 
 use clap::Parser;

@@ -10,6 +10,7 @@ mod law;
 mod penalties;
 mod policy;
 mod reconcile;
+mod render;
 mod report;
 mod run;
 
@@ -19,6 +20,7 @@ use crate::cli::{Cli, Command, ImportCommand};
 use crate::context::open_store;
 
 pub use import::import_invoices_file;
+pub use law::rate_table as law_rates;
 
 /// Runs one command; `Ok(FAILURE)` for refusals already explained to the user.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -50,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Penalties(args) => penalties::run(&store, args).await,
         Command::Rates(command) => law::rates(&store, command).await,
         Command::Policy(command) => policy::run(&store, creditor, command).await,
+        Command::Render(args) => render::run(&store, creditor, args).await,
         Command::Waive {
             invoice,
             reason,

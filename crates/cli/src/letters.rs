@@ -1,0 +1,196 @@
+//! Assembles what one message says (`relance_render::LetterData`) from the ledger: the creditor,
+//! the customer, the invoices concerned, the penalties the law allows, the earlier contacts.
+//!
+//! It lives in the binary because it is where the store (what happened) meets the renderer
+//! (how it reads); the web server will share it when it needs previews.
+
+use chrono::{Days, NaiveDate};
+use relance_core::law::{compute_penalties, PenaltyInput, RateTable};
+use relance_core::money::Money;
+use relance_core::party::CustomerKind;
+use relance_core::planner::Channel;
+use relance_render::{
+    CreditorInfo, DebtorInfo, InvoiceLine, LetterData, PenaltyLines, PriorContact, StepId,
+};
+use relance_store::creditors::CreditorRecord;
+use relance_store::Store;
+
+/// Builds the letter of `step` for `customer` on `as_of`. `invoices` limits the table to those
+/// numbers (an action's list); `None` takes the customer's open invoices that the step concerns
+/// (not yet due for the courtesy notice, overdue for the others).
+pub async fn letter_for(
+    store: &Store,
+    creditor: &CreditorRecord,
+    customer_code: &str,
+    step: StepId,
+    channel: Channel,
+    as_of: NaiveDate,
+    invoices: Option<&[String]>,
+) -> anyhow::Result<LetterData> {
+    let customer = store
+        .customer_by_code(creditor.id, customer_code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("unknown customer \"{customer_code}\""))?;
+    let lines = store
+        .invoice_lines(
+            creditor.id,
+            &relance_store::reports::InvoiceFilter {
+                customer: Some(customer_code.to_string()),
+                open_only: true,
+            },
+        )
+        .await?;
+    let mut table = Vec::new();
+    for l in lines.iter().filter(|l| l.kind == "invoice") {
+        let wanted = match invoices {
+            Some(list) => list.contains(&l.number),
+            None if step == StepId::CourtesyNotice => {
+                l.due_date.as_str() >= as_of.to_string().as_str()
+            }
+            None => l.due_date.as_str() < as_of.to_string().as_str(),
+        };
+        if !wanted {
+            continue;
+        }
+        let currency = relance_core::Currency::parse(&l.currency)?;
+        let money = |s: &str| -> anyhow::Result<Money> {
+            Ok(Money::new(relance_core::money::parse_amount(s)?, currency))
+        };
+        table.push(InvoiceLine {
+            number: l.number.clone(),
+            issue_date: NaiveDate::parse_from_str(&l.issue_date, "%Y-%m-%d")?,
+            due_date: NaiveDate::parse_from_str(&l.due_date, "%Y-%m-%d")?,
+            amount: money(&l.amount)?,
+            paid: money(&l.paid)?,
+            open: money(&l.open_amount)?,
+        });
+    }
+    anyhow::ensure!(
+        !table.is_empty(),
+        "{customer_code} has no open invoice that the step {} concerns on {as_of}",
+        step.as_str()
+    );
+
+    // Earlier reminders and calls of this customer, from the timeline.
+    let history: Vec<PriorContact> = store
+        .timeline(creditor.id, Some(customer_code))
+        .await?
+        .into_iter()
+        .filter(|e| e.kind == "reminder_planned" || e.kind == "reminder_sent")
+        .filter_map(|e| {
+            let date = NaiveDate::parse_from_str(&e.occurred_on, "%Y-%m-%d").ok()?;
+            let step = StepId::parse(e.data["step"].as_str()?)?;
+            let channel = e.data["channels"]
+                .as_array()?
+                .first()?
+                .as_str()
+                .and_then(Channel::parse)?;
+            (date < as_of).then_some(PriorContact {
+                date,
+                step,
+                channel,
+                outcome: None,
+            })
+        })
+        .collect();
+
+    // Penalties: claimed from the second reminder on, for business debtors (L441-10, D441-5);
+    // for consumers, legal interest from the formal notice (Code civil 1231-6).
+    let claims = matches!(
+        step,
+        StepId::SecondReminder | StepId::FormalNotice | StepId::Litigation
+    );
+    let formal_notice = history
+        .iter()
+        .find(|h| h.step == StepId::FormalNotice)
+        .map(|h| h.date);
+    let penalties = if claims {
+        let rates = crate::commands::law_rates(store).await?;
+        penalties_of(&table, customer.kind, as_of, formal_notice, &rates)
+    } else {
+        None
+    };
+    let totals = LetterData::compute_totals(&table, penalties.as_ref()).ok_or_else(|| {
+        anyhow::anyhow!("the invoices of {customer_code} are in several currencies")
+    })?;
+    let deadline_days = match step {
+        StepId::FormalNotice => 15,
+        _ => 8,
+    };
+    let deadline = match step {
+        StepId::CourtesyNotice => table.iter().map(|i| i.due_date).min().unwrap_or(as_of),
+        _ => as_of
+            .checked_add_days(Days::new(deadline_days))
+            .unwrap_or(as_of),
+    };
+    let address_lines: Vec<String> = creditor.address.lines().map(String::from).collect();
+    let place = address_lines
+        .last()
+        .map(|l| {
+            l.split_once(' ')
+                .map(|(_, city)| city)
+                .unwrap_or(l)
+                .to_string()
+        })
+        .unwrap_or_default();
+    Ok(LetterData {
+        creditor: CreditorInfo {
+            name: creditor.name.clone(),
+            address_lines,
+            siren: creditor.siren.clone(),
+            rcs: None,
+            vat_number: None,
+            iban: creditor.iban.clone(),
+            bic: creditor.bic.clone(),
+            email: creditor.email.clone(),
+            phone: None,
+            signatory: None,
+            logo_jpeg: None,
+        },
+        debtor: DebtorInfo {
+            name: customer.name.clone(),
+            address_lines: customer.address.lines().map(String::from).collect(),
+            customer_code: customer.code.clone(),
+            kind: customer.kind,
+            language: customer.language,
+            email: customer.emails.first().cloned(),
+        },
+        place,
+        date: as_of,
+        step,
+        channel,
+        payment_reference: format!(
+            "{} {}",
+            customer.code,
+            table.first().map(|i| i.number.as_str()).unwrap_or("")
+        ),
+        invoices: table,
+        totals,
+        penalties,
+        history,
+        deadline,
+        portal_url: None,
+        reason: None,
+    })
+}
+
+fn penalties_of(
+    table: &[InvoiceLine],
+    kind: CustomerKind,
+    as_of: NaiveDate,
+    formal_notice: Option<NaiveDate>,
+    rates: &RateTable,
+) -> Option<PenaltyLines> {
+    let computations: Vec<_> = table
+        .iter()
+        .filter(|i| i.due_date < as_of)
+        .filter_map(|i| {
+            let mut input = PenaltyInput::new(i.open, i.due_date, as_of);
+            if let Some(notice) = formal_notice {
+                input = input.with_formal_notice(notice);
+            }
+            compute_penalties(kind, &input, rates).ok()
+        })
+        .collect();
+    PenaltyLines::from_computations(&computations)
+}
