@@ -118,6 +118,13 @@ pub enum Command {
     ///
     /// Example: relance render --customer C001 --step formal_notice --as-of 2026-04-01 --out mise-en-demeure.pdf
     Render(RenderArgs),
+    /// The litigation file of a customer: the claim (principal, penalties, indemnity, interest),
+    /// the chronology of every reminder, call and promise, the documents with their SHA-256, and
+    /// a draft of the request that fits the amount (small claims up to 5,000 €, else injonction
+    /// de payer). One PDF, or a folder with the PDF, the claim as JSON and the copies.
+    ///
+    /// Example: relance litigation C001 --out dossier-C001.pdf
+    Litigation(LitigationArgs),
     /// Measure performance on generated data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -458,4 +465,19 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LitigationArgs {
+    /// The customer's code.
+    pub customer: String,
+    /// FILE.pdf for the file alone, or a new folder for the file and its documents.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The day the claim is computed to (default: today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Language of the file (the draft request is always in French).
+    #[arg(long, default_value = "fr")]
+    pub lang: String,
 }

@@ -123,38 +123,10 @@ pub async fn letter_for(
             .checked_add_days(Days::new(deadline_days))
             .unwrap_or(as_of),
     };
-    let address_lines: Vec<String> = creditor.address.lines().map(String::from).collect();
-    let place = address_lines
-        .last()
-        .map(|l| {
-            l.split_once(' ')
-                .map(|(_, city)| city)
-                .unwrap_or(l)
-                .to_string()
-        })
-        .unwrap_or_default();
+    let (creditor_info, debtor, place) = letter_parties(creditor, &customer);
     Ok(LetterData {
-        creditor: CreditorInfo {
-            name: creditor.name.clone(),
-            address_lines,
-            siren: creditor.siren.clone(),
-            rcs: None,
-            vat_number: None,
-            iban: creditor.iban.clone(),
-            bic: creditor.bic.clone(),
-            email: creditor.email.clone(),
-            phone: None,
-            signatory: None,
-            logo_jpeg: None,
-        },
-        debtor: DebtorInfo {
-            name: customer.name.clone(),
-            address_lines: customer.address.lines().map(String::from).collect(),
-            customer_code: customer.code.clone(),
-            kind: customer.kind,
-            language: customer.language,
-            email: customer.emails.first().cloned(),
-        },
+        creditor: creditor_info,
+        debtor,
         place,
         date: as_of,
         step,
@@ -193,4 +165,45 @@ fn penalties_of(
         })
         .collect();
     PenaltyLines::from_computations(&computations)
+}
+
+/// The sender, the addressee and the place a document is written from (the creditor's city).
+pub fn letter_parties(
+    creditor: &CreditorRecord,
+    customer: &relance_store::customers::CustomerRecord,
+) -> (CreditorInfo, DebtorInfo, String) {
+    let address_lines: Vec<String> = creditor.address.lines().map(String::from).collect();
+    let place = address_lines
+        .last()
+        .map(|l| {
+            l.split_once(' ')
+                .map(|(_, city)| city)
+                .unwrap_or(l)
+                .to_string()
+        })
+        .unwrap_or_default();
+    (
+        CreditorInfo {
+            name: creditor.name.clone(),
+            address_lines,
+            siren: creditor.siren.clone(),
+            rcs: None,
+            vat_number: None,
+            iban: creditor.iban.clone(),
+            bic: creditor.bic.clone(),
+            email: creditor.email.clone(),
+            phone: None,
+            signatory: None,
+            logo_jpeg: None,
+        },
+        DebtorInfo {
+            name: customer.name.clone(),
+            address_lines: customer.address.lines().map(String::from).collect(),
+            customer_code: customer.code.clone(),
+            kind: customer.kind,
+            language: customer.language,
+            email: customer.emails.first().cloned(),
+        },
+        place,
+    )
 }

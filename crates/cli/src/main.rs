@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod context;
 mod letters;
+mod litigation;
 mod output;
 
 use clap::Parser;

@@ -21,6 +21,10 @@ pub use model::{
     CreditorInfo, DebtorInfo, InvoiceLine, LetterData, PenaltyLines, PenaltyPeriodLine,
     PriorContact, StepId, Totals,
 };
+pub use pdf::litigation::{
+    draft_request, render_litigation_pdf, ChronologyLine, ClaimLine, ClaimTotals, DocumentLine,
+    LitigationData,
+};
 pub use pdf::{render_letter_pdf, render_statement_pdf, StatementData, StatementLine};
 pub use qr::{epc_payload, EpcTransfer};
 pub use templates::{Part, RenderedMessage, TemplateKey, Templates};

@@ -22,6 +22,8 @@ use crate::qr::{epc_payload, qr_matrix, EpcTransfer};
 use crate::templates::{Part, Templates};
 use crate::RenderError;
 
+pub mod litigation;
+
 const MM: f32 = 72.0 / 25.4;
 const PAGE_W: f32 = 210.0 * MM;
 const PAGE_H: f32 = 297.0 * MM;

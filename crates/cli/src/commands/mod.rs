@@ -7,6 +7,7 @@ mod demo;
 mod import;
 mod init;
 mod law;
+mod litigation;
 mod penalties;
 mod policy;
 mod reconcile;
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rates(command) => law::rates(&store, command).await,
         Command::Policy(command) => policy::run(&store, creditor, command).await,
         Command::Render(args) => render::run(&store, creditor, args).await,
+        Command::Litigation(args) => litigation::run(&store, creditor, args).await,
         Command::Waive {
             invoice,
             reason,

@@ -8,14 +8,18 @@
 //! - [`penalties`]: business late penalties and the 40 € recovery indemnity (L441-10 II, D441-5),
 //!   consumer moratory interest from the formal notice (Code civil 1231-6, 1344-1);
 //! - [`terms`]: the payment-term caps (L441-10 I);
+//! - [`litigation`]: which court procedure fits a claim (small claims up to 5,000 €, else
+//!   injonction de payer, commercial or judicial court);
 //! - [`prescription`]: 5 years between merchants (Code de commerce L110-4), 2 years against a
 //!   consumer (Code de la consommation L218-2).
 
+pub mod litigation;
 pub mod penalties;
 pub mod prescription;
 pub mod rates;
 pub mod terms;
 
+pub use litigation::{choose_procedure, Procedure, ProcedureChoice, SMALL_CLAIMS_CEILING_EUR};
 pub use penalties::{
     compute_business_penalties, compute_consumer_interest, compute_penalties, PartialPayment,
     PenaltyComputation, PenaltyInput, PenaltySummary, Period, PeriodSummary, RateBasis,
