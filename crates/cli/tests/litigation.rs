@@ -146,7 +146,16 @@ fn a_claim_above_five_thousand_euros_gets_an_injonction_de_payer_draft() {
 
     // The same file in English; the draft request stays in French (it goes to a French court).
     let en = s.path("file-c900.pdf");
-    s.ok(&["litigation", "C900", "--as-of", "2026-03-10", "--out", &en, "--lang", "en"]);
+    s.ok(&[
+        "litigation",
+        "C900",
+        "--as-of",
+        "2026-03-10",
+        "--out",
+        &en,
+        "--lang",
+        "en",
+    ]);
     let Some(text) = pdftotext(Path::new(&en)) else {
         return;
     };
