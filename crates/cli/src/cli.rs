@@ -118,6 +118,15 @@ pub enum Command {
     ///
     /// Example: relance render --customer C001 --step formal_notice --as-of 2026-04-01 --out mise-en-demeure.pdf
     Render(RenderArgs),
+    /// Call tasks for collectors: who to call, the call script, the customer's last call.
+    ///
+    /// Example: relance tasks --today
+    Tasks(TasksArgs),
+    /// Record the outcome of a call; a promise pauses the case, a dispute takes the invoice
+    /// out, "paid" waits five business days for the bank statement.
+    ///
+    /// Example: relance call C001 --outcome promised --on 2026-03-20 --amount 600 --note "paiement en 2 fois"
+    Call(CallArgs),
     /// The litigation file of a customer: the claim (principal, penalties, indemnity, interest),
     /// the chronology of every reminder, call and promise, the documents with their SHA-256, and
     /// a draft of the request that fits the amount (small claims up to 5,000 €, else injonction
@@ -480,4 +489,41 @@ pub struct LitigationArgs {
     /// Language of the file (the draft request is always in French).
     #[arg(long, default_value = "fr")]
     pub lang: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TasksArgs {
+    /// Only the calls due today (or on --as-of).
+    #[arg(long)]
+    pub today: bool,
+    /// The day to list the calls due by (implies --today for that day).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// table (with the call script) or json (one task per line).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The customer's code.
+    pub customer: String,
+    /// promised, dispute, no_answer, wrong_number or paid.
+    #[arg(long)]
+    pub outcome: String,
+    /// With promised: the day the customer will pay by; with paid: the day they say they paid.
+    #[arg(long = "on")]
+    pub on: Option<chrono::NaiveDate>,
+    /// With promised: the amount promised (default: the invoice's open amount).
+    #[arg(long)]
+    pub amount: Option<String>,
+    /// The invoice the promise or dispute is about (default: the oldest overdue one).
+    #[arg(long)]
+    pub invoice: Option<String>,
+    /// What was said; required for a dispute (it is the dispute's reason).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// The day of the call (default: today).
+    #[arg(long)]
+    pub at: Option<chrono::NaiveDate>,
 }

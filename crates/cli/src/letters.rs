@@ -72,14 +72,31 @@ pub async fn letter_for(
     );
 
     // Earlier reminders and calls of this customer, from the timeline.
-    let history: Vec<PriorContact> = store
-        .timeline(creditor.id, Some(customer_code))
-        .await?
+    let timeline = store.timeline(creditor.id, Some(customer_code)).await?;
+    // A call the collector recorded replaces the call the plan scheduled on or before it.
+    let recorded_calls: Vec<String> = timeline
+        .iter()
+        .filter(|e| e.kind == "call")
+        .map(|e| e.occurred_on.clone())
+        .collect();
+    let history: Vec<PriorContact> = timeline
         .into_iter()
-        .filter(|e| e.kind == "reminder_planned" || e.kind == "reminder_sent")
+        .filter(|e| e.kind == "reminder_planned" || e.kind == "reminder_sent" || e.kind == "call")
         .filter_map(|e| {
             let date = NaiveDate::parse_from_str(&e.occurred_on, "%Y-%m-%d").ok()?;
+            if e.kind == "call" {
+                // A call the collector recorded: its outcome is part of the history.
+                return (date < as_of).then(|| PriorContact {
+                    date,
+                    step: StepId::PhoneCall,
+                    channel: Channel::PhoneCall,
+                    outcome: e.data["outcome"].as_str().map(str::to_string),
+                });
+            }
             let step = StepId::parse(e.data["step"].as_str()?)?;
+            if step == StepId::PhoneCall && recorded_calls.iter().any(|c| *c >= e.occurred_on) {
+                return None;
+            }
             let channel = e.data["channels"]
                 .as_array()?
                 .first()?

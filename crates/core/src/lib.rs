@@ -6,6 +6,7 @@
 
 pub mod aging;
 pub mod calendar;
+pub mod calls;
 pub mod ids;
 pub mod law;
 pub mod ledger;

@@ -21,6 +21,7 @@ pub mod matching;
 pub mod payments;
 pub mod policies;
 pub mod reports;
+pub mod tasks;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;

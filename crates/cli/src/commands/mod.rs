@@ -14,6 +14,7 @@ mod reconcile;
 mod render;
 mod report;
 mod run;
+mod tasks;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rates(command) => law::rates(&store, command).await,
         Command::Policy(command) => policy::run(&store, creditor, command).await,
         Command::Render(args) => render::run(&store, creditor, args).await,
+        Command::Tasks(args) => tasks::tasks(&store, creditor, args).await,
+        Command::Call(args) => tasks::call(&store, creditor, args).await,
         Command::Litigation(args) => litigation::run(&store, creditor, args).await,
         Command::Waive {
             invoice,

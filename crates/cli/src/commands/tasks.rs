@@ -1,0 +1,220 @@
+//! `relance tasks` and `relance call`: the collector's side of the policy. A call step is not
+//! sent by a machine; it waits in the task list with its call script and the customer's
+//! history, and the outcome the collector records feeds the planner (a promise pauses the case,
+//! a dispute takes the invoice out, "paid" waits a few days for the bank statement).
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use relance_core::calendar::BusinessCalendar;
+use relance_core::calls::{next_send_window, within_send_window, CallOutcome};
+use relance_core::money::parse_amount;
+use relance_core::planner::Channel;
+use relance_render::templates::Part;
+use relance_render::{StepId, Templates};
+use relance_store::Store;
+
+use crate::cli::{CallArgs, OutputFormat, TasksArgs};
+use crate::context::{creditor, today_for};
+
+#[derive(serde::Serialize)]
+struct TaskView {
+    #[serde(flatten)]
+    task: relance_store::tasks::CallTask,
+    script: String,
+}
+
+pub async fn tasks(
+    store: &Store,
+    wanted: Option<&str>,
+    args: TasksArgs,
+) -> anyhow::Result<ExitCode> {
+    let creditor = creditor(store, wanted).await?;
+    let today = args.as_of.unwrap_or_else(|| today_for(&creditor));
+    let due_by = (args.today || args.as_of.is_some()).then_some(today);
+    let tasks = store.call_tasks(creditor.id, due_by).await?;
+    let templates = Templates::new()?;
+    let mut views = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let data = crate::letters::letter_for(
+            store,
+            &creditor,
+            &task.customer,
+            StepId::PhoneCall,
+            Channel::PhoneCall,
+            today,
+            Some(&task.invoices),
+        )
+        .await;
+        // A task whose invoices were paid meanwhile has nothing left to say: the next run
+        // cancels it; say so rather than fail the whole list.
+        let script = match data {
+            Ok(data) => templates.render(Part::Body, &data)?,
+            Err(e) => format!("(no script: {e})"),
+        };
+        views.push(TaskView { task, script });
+    }
+    if args.format == OutputFormat::Json {
+        for v in &views {
+            println!("{}", serde_json::to_string(v)?);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.as_of.is_none() {
+        let calendar = BusinessCalendar::new(creditor.alsace_moselle);
+        let tz: chrono_tz::Tz = creditor
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Paris);
+        let now = chrono::Utc::now().with_timezone(&tz).naive_local();
+        if !within_send_window(now, &calendar) {
+            println!(
+                "Outside the call window (08:00–20:00, not on Sundays or public holidays); it opens again at {}.",
+                next_send_window(now, &calendar).format("%Y-%m-%d %H:%M")
+            );
+        }
+    }
+    if views.is_empty() {
+        println!("No call to make.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for v in &views {
+        let t = &v.task;
+        println!(
+            "#{}  {} — {}  ☎ {}  due {}  {} {}  ({})",
+            t.action_id,
+            t.customer,
+            t.customer_name,
+            if t.phones.is_empty() {
+                "no number on file".to_string()
+            } else {
+                t.phones.join(", ")
+            },
+            t.due_on,
+            t.amount,
+            t.currency,
+            t.invoices.join(", ")
+        );
+        if let Some(last) = &t.last_call {
+            println!("    last call: {last}");
+        }
+        for line in v.script.lines() {
+            println!("    {line}");
+        }
+        println!();
+    }
+    println!(
+        "{} call(s). Record each outcome with: relance call CUSTOMER --outcome promised|dispute|no_answer|wrong_number|paid",
+        views.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn call(store: &Store, wanted: Option<&str>, args: CallArgs) -> anyhow::Result<ExitCode> {
+    let creditor = creditor(store, wanted).await?;
+    let at = args.at.unwrap_or_else(|| today_for(&creditor));
+    let outcome = CallOutcome::parse(&args.outcome).with_context(|| {
+        format!(
+            "--outcome \"{}\": expected one of {}",
+            args.outcome,
+            CallOutcome::ALL
+                .iter()
+                .map(|o| o.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    store
+        .customer_by_code(creditor.id, &args.customer)
+        .await?
+        .with_context(|| format!("unknown customer \"{}\"", args.customer))?;
+    let note = args.note.clone().unwrap_or_default();
+    // Check everything the outcome needs before recording anything.
+    let invoice = || async {
+        match &args.invoice {
+            Some(number) => Ok::<String, anyhow::Error>(number.clone()),
+            None => store
+                .oldest_overdue_invoice(creditor.id, &args.customer, at)
+                .await?
+                .with_context(|| {
+                    format!(
+                        "{} has no overdue invoice on {at}: name one with --invoice",
+                        args.customer
+                    )
+                }),
+        }
+    };
+    let mut consequence = None;
+    match outcome {
+        CallOutcome::Promised => {
+            let on = args
+                .on
+                .context("--outcome promised needs --on DATE, the day the customer will pay by")?;
+            anyhow::ensure!(on >= at, "--on {on} is before the day of the call ({at})");
+            let amount = args
+                .amount
+                .as_deref()
+                .map(|a| parse_amount(a).with_context(|| format!("--amount \"{a}\"")))
+                .transpose()?;
+            anyhow::ensure!(
+                amount.is_none_or(|a| a > rust_decimal::Decimal::ZERO),
+                "--amount must be positive"
+            );
+            let number = invoice().await?;
+            consequence = Some(
+                store
+                    .promise_to_pay(creditor.id, &number, on, amount, at)
+                    .await?,
+            );
+        }
+        CallOutcome::Dispute => {
+            anyhow::ensure!(
+                !note.trim().is_empty(),
+                "--outcome dispute needs --note saying what the customer contests"
+            );
+            let number = invoice().await?;
+            consequence = Some(
+                store
+                    .open_dispute(creditor.id, &number, note.trim(), at)
+                    .await?,
+            );
+        }
+        CallOutcome::Paid => {
+            // Give the bank statement five business days to show the payment, then chase again.
+            let calendar = BusinessCalendar::new(creditor.alsace_moselle);
+            let until = calendar.add_business_days(at, 5);
+            let reason = match args.on {
+                Some(on) => format!("customer says paid on {on}; waiting for the bank statement"),
+                None => "customer says paid; waiting for the bank statement".to_string(),
+            };
+            consequence = Some(
+                store
+                    .hold(creditor.id, &args.customer, until, &reason, at)
+                    .await?,
+            );
+        }
+        CallOutcome::NoAnswer | CallOutcome::WrongNumber => {}
+    }
+    let record = store
+        .record_call(creditor.id, &args.customer, outcome, &note, at)
+        .await?;
+    println!("{at}: {}", record.summary);
+    if let Some(c) = consequence {
+        println!("{at}: {c}");
+    }
+    match (outcome.reached_someone(), record.closed_tasks.len()) {
+        (true, 0) => println!(
+            "No call task was open for {}: the call is on the timeline.",
+            args.customer
+        ),
+        (true, n) => println!("{n} call task(s) done."),
+        (false, _) => println!("The call task stays open for another try."),
+    }
+    if outcome == CallOutcome::WrongNumber {
+        println!(
+            "Check {}'s phone number: the next import or `relance init` of the customer file can correct it.",
+            args.customer
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
