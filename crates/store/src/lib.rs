@@ -21,6 +21,8 @@ pub mod matching;
 pub mod payments;
 pub mod policies;
 pub mod reports;
+pub mod users;
+pub mod web_queries;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;
