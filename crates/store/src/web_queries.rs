@@ -400,41 +400,69 @@ impl Store {
         } else {
             (">", "ASC")
         };
-        let (keyset, order) = match query.sort {
-            CustomerSort::Code => (
-                format!("($5 = '' OR c.code {cmp} $5)"),
-                format!("c.code {dir}"),
-            ),
-            CustomerSort::Name => (
-                format!("($5 = '' OR c.name {cmp} $5 OR (c.name = $5 AND c.id {cmp} $6))"),
-                format!("c.name {dir}, c.id {dir}"),
-            ),
-        };
         let (after_key, after_id) = match (&query.after, query.sort) {
-            (None, _) => (String::new(), 0i64),
-            (Some(a), CustomerSort::Code) => (a.clone(), 0),
+            (None, _) => (None, 0i64),
+            (Some(a), CustomerSort::Code) => (Some(a.clone()), 0),
             (Some(a), CustomerSort::Name) => match a.split_once('\u{1f}') {
-                Some((id, name)) => (name.to_string(), id.parse().unwrap_or(0)),
-                None => (a.clone(), 0),
+                Some((id, name)) => (Some(name.to_string()), id.parse().unwrap_or(0)),
+                None => (Some(a.clone()), 0),
             },
         };
-        let sql = format!(
-            "SELECT c.id, c.code, c.name, c.kind FROM customers c WHERE c.creditor_id = $1 \
-             AND ($2 = '' OR LOWER(c.name) LIKE $2 ESCAPE '\\' OR LOWER(c.code) LIKE $2 ESCAPE '\\') \
-             AND ($3 = 0 OR EXISTS (SELECT 1 FROM items i WHERE i.customer_id = c.id AND i.kind = 'invoice' \
-               AND i.open_minor > 0 AND i.due_date < $4)) \
-             AND {keyset} AND $6 >= 0 ORDER BY {order} LIMIT $7"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(creditor.0)
-            .bind(&pattern)
-            .bind(i64::from(query.overdue_only))
-            .bind(&as_of)
-            .bind(&after_key)
-            .bind(after_id)
-            .bind(i64::from(limit) + 1)
-            .fetch_all(&self.pool)
-            .await?;
+        // Only the clauses in use go into the statement, so that the index on (creditor, code)
+        // or (creditor, name, id) seeks straight to the cursor instead of scanning up to it.
+        enum Arg {
+            Text(String),
+            Int(i64),
+        }
+        let mut args = vec![Arg::Int(creditor.0)];
+        let mut sql =
+            "SELECT c.id, c.code, c.name, c.kind FROM customers c WHERE c.creditor_id = $1"
+                .to_string();
+        if !pattern.is_empty() {
+            args.push(Arg::Text(pattern));
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (LOWER(c.name) LIKE ${n} ESCAPE '\\' OR LOWER(c.code) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if query.overdue_only {
+            args.push(Arg::Text(as_of.clone()));
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM items i WHERE i.customer_id = c.id AND i.kind = 'invoice' \
+                 AND i.open_minor > 0 AND i.due_date < ${n})"
+            ));
+        }
+        if let Some(key) = after_key {
+            args.push(Arg::Text(key));
+            let k = args.len();
+            match query.sort {
+                CustomerSort::Code => sql.push_str(&format!(" AND c.code {cmp} ${k}")),
+                CustomerSort::Name => {
+                    args.push(Arg::Int(after_id));
+                    let i = args.len();
+                    sql.push_str(&format!(
+                        " AND (c.name {cmp} ${k} OR (c.name = ${k} AND c.id {cmp} ${i}))"
+                    ));
+                }
+            }
+        }
+        args.push(Arg::Int(i64::from(limit) + 1));
+        let n = args.len();
+        match query.sort {
+            CustomerSort::Code => sql.push_str(&format!(" ORDER BY c.code {dir} LIMIT ${n}")),
+            CustomerSort::Name => {
+                sql.push_str(&format!(" ORDER BY c.name {dir}, c.id {dir} LIMIT ${n}"))
+            }
+        }
+        let mut q = sqlx::query(&sql);
+        for arg in args {
+            q = match arg {
+                Arg::Text(t) => q.bind(t),
+                Arg::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         let mut customers = Vec::with_capacity(rows.len());
         for row in &rows {
             customers.push(CustomerRow {
