@@ -137,6 +137,91 @@ pub enum Command {
     /// Measure performance on generated data.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve the web application (dashboard, customers, debtor portal, JSON API) and run each
+    /// day's reminders at --run-at. With --demo on an empty database, loads the demo data and
+    /// prints the address and a demo login.
+    ///
+    /// Example: relance serve --demo --bind 127.0.0.1:8080
+    Serve(ServeArgs),
+    /// Users of the web application.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens (for `Authorization: Bearer …` on /api).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The debtor portal: signed, expiring links to a customer's page.
+    #[command(subcommand)]
+    Portal(PortalCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+    /// On an empty database: load the demo data and create a demo administrator.
+    #[arg(long)]
+    pub demo: bool,
+    /// Local time (HH:MM, each creditor's time zone) of the daily run.
+    #[arg(long, default_value = "06:00")]
+    pub run_at: chrono::NaiveTime,
+    /// Do not run the daily reminders from the server.
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// Mark cookies Secure: set it when users reach the server over https (behind a proxy).
+    #[arg(long, env = "RELANCE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Collectors and viewers see the creditor given with --creditor (or the only
+    /// one); admins see them all. The password is read from stdin or generated and printed.
+    ///
+    /// Example: relance user add --email anne@example.fr --role collector --creditor "Atelier Dupont SAS"
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: UserRole,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserRole {
+    Admin,
+    Collector,
+    Viewer,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; it is printed once (only its hash is stored).
+    ///
+    /// Example: relance token create --email anne@example.fr
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// Print a signed link to a customer's portal page, valid for --days days.
+    ///
+    /// Example: relance portal link C001 --base-url https://relance.example.fr
+    Link {
+        /// The customer's code.
+        customer: String,
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+        /// The server's public address.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,1 +1,181 @@
-//! relance-server: the web UI, REST API and debtor portal (to be written; see issue 7).
+//! relance-server: the web application (server-rendered pages in French and English), the debtor
+//! portal (signed, expiring links), a small JSON API with bearer tokens, and the scheduler of the
+//! daily run.
+//!
+//! Every route that reads a creditor's data takes the creditor's id in its path and checks it
+//! against the creditors the user may see ([`access`]); another creditor's data answers 404.
+
+pub mod auth;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod portal;
+pub mod scheduler;
+
+mod api;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{NaiveDate, NaiveTime};
+use relance_core::ids::CreditorId;
+use relance_store::creditors::CreditorRecord;
+use relance_store::users::UserRecord;
+use relance_store::Store;
+
+pub use error::WebError;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Mark cookies `Secure` (set when the server is reached over https, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// Failed logins allowed per account and address within `login_window`.
+    pub login_attempts: u32,
+    pub login_window: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            secure_cookies: false,
+            login_attempts: 5,
+            login_window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What `relance serve` starts.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub options: ServerOptions,
+    /// Local time of the daily run in each creditor's time zone; `None` disables the scheduler.
+    pub run_at: Option<NaiveTime>,
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    templates: minijinja::Environment<'static>,
+    limiter: auth::LoginLimiter,
+    portal_key: Vec<u8>,
+    options: ServerOptions,
+}
+
+impl AppState {
+    pub async fn new(store: Store, options: ServerOptions) -> Result<AppState, WebError> {
+        let portal_key = portal::portal_key(&store).await?;
+        Ok(AppState(Arc::new(Inner {
+            templates: pages::templates()?,
+            limiter: auth::LoginLimiter::new(options.login_attempts, options.login_window),
+            portal_key,
+            store,
+            options,
+        })))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub(crate) fn templates(&self) -> &minijinja::Environment<'static> {
+        &self.0.templates
+    }
+
+    pub(crate) fn limiter(&self) -> &auth::LoginLimiter {
+        &self.0.limiter
+    }
+
+    pub(crate) fn portal_key(&self) -> &[u8] {
+        &self.0.portal_key
+    }
+
+    pub(crate) fn options(&self) -> &ServerOptions {
+        &self.0.options
+    }
+}
+
+/// The whole application: pages, portal, API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{lang}", get(pages::switch_language))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/c/{creditor}", get(pages::dashboard))
+        .route("/c/{creditor}/customers", get(pages::customers))
+        .route("/c/{creditor}/customers/{code}", get(pages::customer))
+        .route(
+            "/c/{creditor}/customers/{code}/promise",
+            post(pages::promise),
+        )
+        .route(
+            "/c/{creditor}/customers/{code}/dispute",
+            post(pages::dispute),
+        )
+        .route("/c/{creditor}/customers/{code}/hold", post(pages::hold))
+        .route("/c/{creditor}/customers/{code}/note", post(pages::note))
+        .route("/c/{creditor}/invoices/{id}", get(pages::invoice))
+        .route("/portal", get(portal::page))
+        .route("/portal/promise", post(portal::promise))
+        .route("/portal/dispute", post(portal::dispute))
+        .nest("/api", api::routes())
+        .with_state(state)
+}
+
+/// The creditor `id` if `user` may see it; 404 otherwise (its existence is not revealed).
+pub async fn access(store: &Store, user: &UserRecord, id: i64) -> Result<CreditorRecord, WebError> {
+    store
+        .creditors_of(user)
+        .await?
+        .into_iter()
+        .find(|c| c.id == CreditorId(id))
+        .ok_or(WebError::NotFound)
+}
+
+/// Today in the creditor's time zone (Europe/Paris when the zone is unknown).
+pub fn today_for(creditor: &CreditorRecord) -> NaiveDate {
+    let tz: chrono_tz::Tz = creditor
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Paris);
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// Serves until Ctrl-C: the application on `config.bind`, and the scheduler of the daily run.
+pub async fn serve(store: Store, config: ServeConfig) -> Result<(), WebError> {
+    let state = AppState::new(store.clone(), config.options.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| WebError::Internal(format!("cannot listen on {}: {e}", config.bind)))?;
+    serve_on(listener, state, config.run_at).await
+}
+
+/// Serves on an already bound listener (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    run_at: Option<NaiveTime>,
+) -> Result<(), WebError> {
+    let scheduler = run_at.map(|at| tokio::spawn(scheduler::run(state.store().clone(), at)));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("server: {e}")));
+    if let Some(task) = scheduler {
+        task.abort();
+    }
+    result
+}

@@ -22,6 +22,8 @@ pub mod payments;
 pub mod policies;
 pub mod reports;
 pub mod tasks;
+pub mod users;
+pub mod web_queries;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;

@@ -15,10 +15,11 @@ mod render;
 mod report;
 mod run;
 mod tasks;
+mod web;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command, ImportCommand};
+use crate::cli::{Cli, Command, ImportCommand, PortalCommand, TokenCommand, UserCommand};
 use crate::context::open_store;
 
 pub use import::import_invoices_file;
@@ -64,6 +65,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             at,
         } => law::waive(&store, creditor, &invoice, &reason, at).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
+        Command::Serve(args) => web::serve(&store, creditor, args).await,
+        Command::User(UserCommand::Add {
+            email,
+            role,
+            password_stdin,
+        }) => web::user_add(&store, creditor, &email, role, password_stdin).await,
+        Command::Token(TokenCommand::Create { email }) => web::token_create(&store, &email).await,
+        Command::Portal(PortalCommand::Link {
+            customer,
+            days,
+            base_url,
+        }) => web::portal_link(&store, creditor, &customer, days, &base_url).await,
         Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
     };
     store.close().await;

@@ -1,0 +1,806 @@
+//! The web application in process (tower's `oneshot` on the real router), on a real SQLite file
+//! and, when `RELANCE_TEST_DATABASE_URL` is set, on PostgreSQL: sessions and CSRF, the rate limit,
+//! scoping by creditor on every page and API route, the dashboard's figures, the forms, and the
+//! debtor portal's signed links.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use chrono::{Days, NaiveDate};
+use http_body_util::BodyExt;
+use relance_core::ids::CreditorId;
+use relance_core::ledger::ItemKind;
+use relance_core::money::Money;
+use relance_core::party::CustomerKind;
+use relance_server::{auth, portal, router, today_for, AppState, ServerOptions};
+use relance_store::cases::RunOptions;
+use relance_store::creditors::{CreditorInput, CreditorRecord};
+use relance_store::customers::CustomerFields;
+use relance_store::imports::InvoiceRecord;
+use relance_store::users::Role;
+use relance_store::Store;
+use rust_decimal::Decimal;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Db {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Db {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("web.db").display());
+    Db {
+        store: Store::open(&url).await.expect("open sqlite"),
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but RELANCE_TEST_DATABASE_URL is not set"
+        );
+        return None;
+    };
+    let name = format!(
+        "relance_test_web_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    let admin = Store::connect(&admin_url).await.expect("connect admin");
+    sqlx_create(&admin, &name).await;
+    admin.close().await;
+    let (base, _) = admin_url.rsplit_once('/').expect("URL with a path");
+    Some(Db {
+        store: Store::open(&format!("{base}/{name}"))
+            .await
+            .expect("open postgres"),
+        _dir: None,
+    })
+}
+
+async fn sqlx_create(admin: &Store, name: &str) {
+    use sqlx::Executor;
+    admin
+        .pool()
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create database");
+}
+
+/// Runs `body` on SQLite, then on PostgreSQL when configured.
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let db = sqlite().await;
+                ($body)(World::new(&db.store).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                if let Some(db) = postgres().await {
+                    ($body)(World::new(&db.store).await).await;
+                }
+            }
+        }
+    };
+}
+
+/// Two creditors with their customers and users.
+struct World {
+    store: Store,
+    app: Router,
+    state: AppState,
+    a: CreditorRecord,
+    b: CreditorRecord,
+    today: NaiveDate,
+}
+
+fn invoice(
+    number: &str,
+    code: &str,
+    name: &str,
+    issued: NaiveDate,
+    due: NaiveDate,
+    cents: i64,
+) -> InvoiceRecord {
+    InvoiceRecord {
+        line: 2,
+        kind: ItemKind::Invoice,
+        number: number.into(),
+        customer: CustomerFields {
+            code: code.into(),
+            name: Some(name.into()),
+            kind: Some(CustomerKind::Business),
+            emails: vec![format!("compta@{}.example", code.to_lowercase())],
+            ..CustomerFields::default()
+        },
+        issue_date: issued,
+        due_date: due,
+        total: Money::eur(Decimal::new(cents, 2)),
+        paid: Money::eur(Decimal::ZERO),
+    }
+}
+
+impl World {
+    async fn new(store: &Store) -> World {
+        let mut made = Vec::new();
+        for name in ["Alpha SAS", "Beta SARL"] {
+            let (c, _) = store
+                .upsert_creditor(&CreditorInput {
+                    name: name.into(),
+                    iban: Some("FR7630006000011234567890189".into()),
+                    ..CreditorInput::default()
+                })
+                .await
+                .expect("creditor");
+            made.push(c);
+        }
+        let (a, b) = (made[0].clone(), made[1].clone());
+        let today = today_for(&a);
+        let ago = |d: u64| today.checked_sub_days(Days::new(d)).expect("date");
+        let ahead = |d: u64| today.checked_add_days(Days::new(d)).expect("date");
+        let load = |creditor: CreditorId, records: Vec<InvoiceRecord>| {
+            let store = store.clone();
+            async move {
+                let mut s = store
+                    .begin_invoice_import(creditor, "test", today)
+                    .await
+                    .expect("import");
+                for r in records {
+                    s.push(r).await.expect("push");
+                }
+                s.commit(0).await.expect("commit");
+            }
+        };
+        load(
+            a.id,
+            vec![
+                invoice(
+                    "FA-1",
+                    "A1",
+                    "Alpine Boulangerie",
+                    ago(90),
+                    ago(60),
+                    100_000,
+                ),
+                invoice(
+                    "FA-2",
+                    "A1",
+                    "Alpine Boulangerie",
+                    ago(20),
+                    ahead(10),
+                    25_050,
+                ),
+                invoice("FA-3", "A2", "Azur Garage", ago(50), ago(5), 12_345),
+            ],
+        )
+        .await;
+        load(
+            b.id,
+            vec![invoice(
+                "FB-1",
+                "B1",
+                "Bleu Secret Garage",
+                ago(70),
+                ago(40),
+                77_700,
+            )],
+        )
+        .await;
+        let hash = auth::hash_password(PASSWORD).expect("hash");
+        for (email, role, creditors) in [
+            ("admin@x.example", Role::Admin, vec![]),
+            ("col-a@x.example", Role::Collector, vec![a.id]),
+            ("view-a@x.example", Role::Viewer, vec![a.id]),
+            ("col-b@x.example", Role::Collector, vec![b.id]),
+        ] {
+            store
+                .create_user(email, &hash, role, &creditors)
+                .await
+                .expect("user");
+        }
+        let state = AppState::new(store.clone(), ServerOptions::default())
+            .await
+            .expect("state");
+        World {
+            store: store.clone(),
+            app: router(state.clone()),
+            state,
+            a,
+            b,
+            today,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let response = self.app.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut r = Request::get(path);
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, c);
+        }
+        self.send(r.body(Body::empty()).expect("request")).await
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        form: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut r =
+            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            r = r.header(header::COOKIE, c);
+        }
+        self.send(r.body(Body::from(form.to_string())).expect("request"))
+            .await
+    }
+
+    async fn api(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let r = Request::get(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request");
+        let (s, _, b) = self.send(r).await;
+        (s, b)
+    }
+
+    /// Logs in; returns the form's outcome status and the session cookie, if any.
+    async fn login_with(&self, email: &str, password: &str) -> (StatusCode, Option<String>) {
+        let (_, headers, _) = self.get("/login", None).await;
+        let set = headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("login CSRF cookie")
+            .to_string();
+        let csrf = set
+            .split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v.to_string())
+            .expect("cookie value");
+        let (status, headers, _) = self
+            .post(
+                "/login",
+                Some(&format!("{}={csrf}", auth::LOGIN_CSRF_COOKIE)),
+                &format!(
+                    "email={email}&password={}&csrf={csrf}&next=/",
+                    password.replace(' ', "+")
+                ),
+            )
+            .await;
+        let session = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(auth::SESSION_COOKIE))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string);
+        (status, session)
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let (status, cookie) = self.login_with(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "login of {email}");
+        cookie.expect("session cookie")
+    }
+
+    async fn csrf_of(&self, cookie: &str, page: &str) -> String {
+        let (status, _, body) = self.get(page, Some(cookie)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let start = body.find("name=\"csrf\" value=\"").expect("csrf field") + 19;
+        body[start..start + 64].to_string()
+    }
+
+    async fn item_id(&self, creditor: &CreditorRecord, code: &str) -> i64 {
+        let customer = self
+            .store
+            .customer_by_code(creditor.id, code)
+            .await
+            .expect("query")
+            .expect("customer");
+        self.store
+            .customer_items(creditor.id, customer.id, true)
+            .await
+            .expect("items")[0]
+            .id
+    }
+}
+
+on_both!(no_session_goes_to_login, |w: World| async move {
+    let a = w.a.id.0;
+    let item = w.item_id(&w.a, "A1").await;
+    for path in [
+        "/".to_string(),
+        format!("/c/{a}"),
+        format!("/c/{a}/customers"),
+        format!("/c/{a}/customers/A1"),
+        format!("/c/{a}/invoices/{item}"),
+    ] {
+        let (status, headers, _) = w.get(&path, None).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+        let location = headers[header::LOCATION].to_str().expect("location");
+        assert!(location.starts_with("/login?next="), "{path} → {location}");
+    }
+    // A made-up session is no session.
+    let (status, _, _) = w
+        .get(&format!("/c/{a}"), Some("relance_session=00ff"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = w
+        .post(&format!("/c/{a}/customers/A1/note"), None, "text=hello")
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The API answers 401 without a valid token.
+    let (status, _) = w.api("/api/creditors", "rl_nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+});
+
+on_both!(
+    a_collector_sees_only_their_creditor,
+    |w: World| async move {
+        let (a, b) = (w.a.id.0, w.b.id.0);
+        let cookie = w.login("col-a@x.example").await;
+        let a_item = w.item_id(&w.a, "A1").await;
+        let b_item = w.item_id(&w.b, "B1").await;
+        // Their own creditor: every page answers.
+        for path in [
+            format!("/c/{a}"),
+            format!("/c/{a}/customers"),
+            format!("/c/{a}/customers/A1"),
+            format!("/c/{a}/invoices/{a_item}"),
+        ] {
+            let (status, _, body) = w.get(&path, Some(&cookie)).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(!body.contains("Bleu Secret"), "{path} shows B's customer");
+        }
+        // The other creditor, directly or through their own creditor's paths: not found.
+        for path in [
+            format!("/c/{b}"),
+            format!("/c/{b}/customers"),
+            format!("/c/{b}/customers/B1"),
+            format!("/c/{b}/invoices/{b_item}"),
+            format!("/c/{a}/customers/B1"),
+            format!("/c/{a}/invoices/{b_item}"),
+            format!("/?c={b}"),
+        ] {
+            let (status, headers, body) = w.get(&path, Some(&cookie)).await;
+            assert!(
+                !body.contains("Bleu Secret") && !body.contains("FB-1"),
+                "{path} leaked"
+            );
+            if path.starts_with("/?") {
+                assert_eq!(headers[header::LOCATION], format!("/c/{a}").as_str());
+            } else {
+                assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+            }
+        }
+        // Nor can they write there.
+        let csrf = w.csrf_of(&cookie, &format!("/c/{a}/customers/A1")).await;
+        let (status, _, _) = w
+            .post(
+                &format!("/c/{b}/customers/B1/note"),
+                Some(&cookie),
+                &format!("csrf={csrf}&text=x"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // The search does not cross creditors either.
+        let (_, _, body) = w
+            .get(&format!("/c/{a}/customers?q=bleu"), Some(&cookie))
+            .await;
+        assert!(!body.contains("Bleu Secret"));
+        // The API with their token: the same walls.
+        let (token, hash) = auth::new_api_token();
+        let (user, _) = w
+            .store
+            .user_by_email("col-a@x.example")
+            .await
+            .expect("q")
+            .expect("user");
+        w.store
+            .create_api_token(user.id, &hash)
+            .await
+            .expect("token");
+        let (status, body) = w.api("/api/creditors", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("Alpha SAS") && !body.contains("Beta SARL"),
+            "{body}"
+        );
+        let (status, body) = w.api(&format!("/api/c/{a}/customers"), &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("A1") && !body.contains("B1"), "{body}");
+        for path in [
+            format!("/api/c/{b}/customers"),
+            format!("/api/c/{b}/customers/B1"),
+            format!("/api/c/{b}/invoices/{b_item}"),
+            format!("/api/c/{a}/customers/B1"),
+            format!("/api/c/{a}/invoices/{b_item}"),
+        ] {
+            let (status, body) = w.api(&path, &token).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        }
+        // The admin sees both.
+        let admin = w.login("admin@x.example").await;
+        let (status, _, body) = w.get(&format!("/c/{b}/customers/B1"), Some(&admin)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("Bleu Secret"));
+    }
+);
+
+on_both!(
+    forms_need_the_csrf_token_and_a_writing_role,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let cookie = w.login("col-a@x.example").await;
+        let page = format!("/c/{a}/customers/A1");
+        let csrf = w.csrf_of(&cookie, &page).await;
+        let note = format!("{page}/note");
+        let (status, _, _) = w.post(&note, Some(&cookie), "text=no+token").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = w
+            .post(
+                &note,
+                Some(&cookie),
+                &format!("csrf={}&text=bad+token", "0".repeat(64)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = w
+            .post(
+                &format!("{page}/promise"),
+                Some(&cookie),
+                "invoice=FA-1&date=2099-01-01",
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, _) = w
+            .post(
+                &note,
+                Some(&cookie),
+                &format!("csrf={csrf}&text=Called+the+accountant"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, body) = w.get(&page, Some(&cookie)).await;
+        assert!(body.contains("Called the accountant"));
+        assert!(!body.contains("no token") && !body.contains("bad token"));
+        // The login form has its own token.
+        let (status, _, _) = w
+            .post(
+                "/login",
+                None,
+                &format!(
+                    "email=col-a@x.example&password={}",
+                    PASSWORD.replace(' ', "+")
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // A viewer reads but cannot write, even with a good token.
+        let viewer = w.login("view-a@x.example").await;
+        let vcsrf = w.csrf_of(&viewer, &page).await;
+        let (status, _, _) = w
+            .post(&note, Some(&viewer), &format!("csrf={vcsrf}&text=viewer"))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Logging out ends the session.
+        let (status, _, _) = w
+            .post("/logout", Some(&cookie), &format!("csrf={csrf}"))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, _) = w.get(&page, Some(&cookie)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+);
+
+on_both!(logins_are_rate_limited_per_account, |w: World| async move {
+    for _ in 0..5 {
+        let (status, cookie) = w.login_with("col-a@x.example", "wrong password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(cookie.is_none());
+    }
+    // Even the right password is refused now…
+    let (status, cookie) = w.login_with("col-a@x.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(cookie.is_none());
+    // …but only for that account.
+    let (status, _) = w.login_with("col-b@x.example", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+});
+
+on_both!(
+    dashboard_figures_are_the_aged_balance,
+    |w: World| async move {
+        let cookie = w.login("col-a@x.example").await;
+        let (status, _, body) = w.get(&format!("/c/{}", w.a.id.0), Some(&cookie)).await;
+        assert_eq!(status, StatusCode::OK);
+        let lines = w.store.aging(w.a.id, w.today, None).await.expect("aging");
+        let total: Decimal = lines.iter().map(|l| l.total()).sum();
+        let overdue: Decimal = lines.iter().map(|l| l.overdue()).sum();
+        assert_eq!(total, Decimal::new(137_395, 2));
+        assert!(
+            body.contains(&format!("data-testid=\"total\" data-value=\"{total:.2}\"")),
+            "{body}"
+        );
+        assert!(body.contains(&format!(
+            "data-testid=\"overdue\" data-value=\"{overdue:.2}\""
+        )));
+        assert!(body.contains("<svg"));
+        // In English on request.
+        let mut r = Request::get(format!("/c/{}", w.a.id.0));
+        r = r.header(header::COOKIE, format!("{cookie}; lang=en"));
+        let (_, _, en) = w.send(r.body(Body::empty()).expect("request")).await;
+        assert!(
+            en.contains("Aged balance") && en.contains("€1,373.95"),
+            "{en}"
+        );
+        assert!(body.contains("Balance âgée") && body.contains("1\u{202f}373,95\u{a0}€"));
+    }
+);
+
+on_both!(
+    a_promise_from_the_customer_page_lands_on_the_timeline,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let cookie = w.login("col-a@x.example").await;
+        let page = format!("/c/{a}/customers/A1");
+        let csrf = w.csrf_of(&cookie, &page).await;
+        let date = w.today.checked_add_days(Days::new(12)).expect("date");
+        let (status, headers, _) = w
+            .post(
+                &format!("{page}/promise"),
+                Some(&cookie),
+                &format!("csrf={csrf}&invoice=FA-1&date={date}&amount="),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .expect("loc")
+            .ends_with("?done=1"));
+        let (_, _, body) = w.get(&page, Some(&cookie)).await;
+        assert!(
+            body.contains(&format!("promised to pay 1000.00 EUR by {date}")),
+            "{body}"
+        );
+        // Another customer's invoice cannot be promised from this page.
+        let (status, headers, _) = w
+            .post(
+                &format!("/c/{a}/customers/A2/promise"),
+                Some(&cookie),
+                &format!("csrf={csrf}&invoice=FA-1&date={date}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .expect("loc")
+            .contains("error="));
+    }
+);
+
+on_both!(
+    the_portal_link_is_signed_and_expires,
+    |w: World| async move {
+        let key = w.state.clone();
+        let _ = key;
+        let secret = portal::portal_key(&w.store).await.expect("key");
+        let a = w.a.id.0;
+        let good = portal::link_path(&secret, a, "A1", w.today);
+        let (status, _, body) = w.get(&good, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("FA-1") && body.contains("FR7630006000011234567890189"));
+        // Altered: another customer with the same signature, another expiry.
+        let altered = good.replace("u=A1", "u=A2");
+        assert_eq!(w.get(&altered, None).await.0, StatusCode::FORBIDDEN);
+        let later = w.today.checked_add_days(Days::new(1)).expect("date");
+        let moved = good.replace(&format!("e={}", w.today), &format!("e={later}"));
+        assert_eq!(w.get(&moved, None).await.0, StatusCode::FORBIDDEN);
+        // Expired yesterday, though properly signed.
+        let yesterday = w.today.checked_sub_days(Days::new(1)).expect("date");
+        let expired = portal::link_path(&secret, a, "A1", yesterday);
+        assert_eq!(w.get(&expired, None).await.0, StatusCode::FORBIDDEN);
+        // A form posted with an altered link is refused too.
+        let sig = portal::sign(&secret, a, "A1", w.today);
+        let (status, _, _) = w
+            .post(
+                "/portal/promise",
+                None,
+                &format!("c={a}&u=A2&e={}&s={sig}&invoice=FA-3&date={later}", w.today),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Customer A1 cannot act on A2's invoice.
+        let (status, _, _) = w
+            .post(
+                "/portal/promise",
+                None,
+                &format!("c={a}&u=A1&e={}&s={sig}&invoice=FA-3&date={later}", w.today),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+);
+
+on_both!(
+    a_promise_on_the_portal_pauses_the_case,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let options = RunOptions {
+            as_of: w.today,
+            dry_run: true,
+            full: false,
+        };
+        let before = w.store.run_day(w.a.id, options).await.expect("dry run");
+        let planned_for_a1 = |actions: &[relance_core::planner::PlannedAction]| {
+            actions.iter().filter(|x| x.customer_code == "A1").count()
+        };
+        assert!(
+            planned_for_a1(&before) > 0,
+            "the test needs a reminder due for A1: {before:?}"
+        );
+        let secret = portal::portal_key(&w.store).await.expect("key");
+        let expires = w.today.checked_add_days(Days::new(30)).expect("date");
+        let sig = portal::sign(&secret, a, "A1", expires);
+        let promised = w.today.checked_add_days(Days::new(10)).expect("date");
+        let (status, headers, _) = w
+            .post(
+                "/portal/promise",
+                None,
+                &format!("c={a}&u=A1&e={expires}&s={sig}&invoice=FA-1&date={promised}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "portal promise");
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .expect("loc")
+            .contains("done=1"));
+        let after = w
+            .store
+            .run_day(
+                w.a.id,
+                RunOptions {
+                    dry_run: false,
+                    ..options
+                },
+            )
+            .await
+            .expect("run");
+        assert_eq!(
+            planned_for_a1(&after),
+            0,
+            "the promise pauses A1: {after:?}"
+        );
+        let timeline = w
+            .store
+            .timeline(w.a.id, Some("A1"))
+            .await
+            .expect("timeline");
+        assert!(timeline.iter().any(|e| e.kind == "promise"));
+        // A dispute with a message from the portal lands on the timeline as well.
+        let (status, _, _) = w
+            .post(
+                "/portal/dispute",
+                None,
+                &format!("c={a}&u=A1&e={expires}&s={sig}&invoice=FA-2&message=Never+delivered"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let timeline = w
+            .store
+            .timeline(w.a.id, Some("A1"))
+            .await
+            .expect("timeline");
+        assert!(timeline
+            .iter()
+            .any(|e| e.kind == "dispute" && e.summary.contains("Never delivered")));
+    }
+);
+
+on_both!(
+    the_customer_list_pages_with_a_cursor,
+    |w: World| async move {
+        use relance_store::web_queries::{CustomerQuery, CustomerSort};
+        // 7 more customers for A, then pages of 3 by name, both directions.
+        let mut s = w
+            .store
+            .begin_invoice_import(w.a.id, "more", w.today)
+            .await
+            .expect("import");
+        for i in 0..7 {
+            s.push(invoice(
+                &format!("FX-{i}"),
+                &format!("X{i}"),
+                &format!("Client {i}"),
+                w.today,
+                w.today,
+                1000,
+            ))
+            .await
+            .expect("push");
+        }
+        s.commit(0).await.expect("commit");
+        for (sort, descending) in [(CustomerSort::Name, false), (CustomerSort::Code, true)] {
+            let mut seen = Vec::new();
+            let mut after = None;
+            loop {
+                let page = w
+                    .store
+                    .customer_page(
+                        w.a.id,
+                        &CustomerQuery {
+                            sort,
+                            descending,
+                            after: after.clone(),
+                            limit: 3,
+                            as_of: Some(w.today),
+                            ..CustomerQuery::default()
+                        },
+                    )
+                    .await
+                    .expect("page");
+                seen.extend(page.rows.iter().map(|r| {
+                    if sort == CustomerSort::Name {
+                        r.name.clone()
+                    } else {
+                        r.code.clone()
+                    }
+                }));
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            let mut sorted = seen.clone();
+            sorted.sort();
+            if descending {
+                sorted.reverse();
+            }
+            assert_eq!(seen.len(), 9, "{seen:?}");
+            assert_eq!(seen, sorted);
+        }
+        let overdue = w
+            .store
+            .customer_page(
+                w.a.id,
+                &CustomerQuery {
+                    overdue_only: true,
+                    limit: 50,
+                    as_of: Some(w.today),
+                    ..CustomerQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let codes: Vec<&str> = overdue.rows.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["A1", "A2"]);
+    }
+);
