@@ -50,6 +50,17 @@ pub enum Command {
     ///
     /// Example: relance run --as-of 2026-03-11 --dry-run --json
     Run(RunArgs),
+    /// Send the due messages of the outbox (e-mails over SMTP or as .eml files, letters as PDF
+    /// files), each exactly once; calls and tasks are left to collectors.
+    ///
+    /// Example: RELANCE_SMTP_URL=smtp://user:pass@mail.example.fr:587?tls=required relance send
+    Send(SendArgs),
+    /// The outbox: list its messages (those in doubt after a crash, the failed ones), put one
+    /// back to send, or cancel one.
+    ///
+    /// Example: relance outbox list --in-doubt
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Record a promise to pay: the customer's case pauses until the business day after DATE.
     ///
     /// Example: relance promise F-2026-001 --on 2026-03-20 --amount 600
@@ -389,6 +400,11 @@ pub struct RunArgs {
     /// Plan every case, not only those due (slower; gives the same result).
     #[arg(long)]
     pub full: bool,
+    /// Plan only: leave the messages in the outbox for `relance send`.
+    #[arg(long)]
+    pub no_send: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }
 
 #[derive(Debug, Args)]
@@ -536,6 +552,85 @@ pub enum ReportKind {
     Prescription,
 }
 
+/// How messages leave (shared by `run` and `send`).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// SMTP server: smtp://[user:pass@]host[:port], smtps://… (TLS), smtp://…?tls=required
+    /// (STARTTLS). Unset: e-mails are written as .eml files under OUTBOX/mail.
+    #[arg(long, env = "RELANCE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The outbox folder: letters (OUTBOX/letters/DAY/*.pdf), and e-mails without SMTP.
+    #[arg(long, env = "RELANCE_OUTBOX", default_value = "outbox")]
+    pub outbox: PathBuf,
+    /// At most this many messages per second to one recipient domain (0: no limit).
+    #[arg(long, env = "RELANCE_SMTP_RATE_PER_DOMAIN", default_value_t = 0.0)]
+    pub rate_per_domain: f64,
+    /// SMTP connections kept open and messages sent at once.
+    #[arg(long, env = "RELANCE_SMTP_POOL", default_value_t = 8)]
+    pub connections: u32,
+    /// Seconds after which a claim may be taken over, and a message left in "sending" is
+    /// flagged in doubt (its dispatcher died between sending and recording).
+    #[arg(long, default_value_t = 300)]
+    pub lease_timeout: u64,
+    /// Seconds before the second attempt after a temporary error (doubled at each attempt).
+    #[arg(long, default_value_t = 300)]
+    pub retry_after: u64,
+    /// Attempts before a temporarily failing message is marked failed.
+    #[arg(long, default_value_t = 6)]
+    pub max_attempts: i64,
+    /// Messages claimed and recorded per transaction.
+    #[arg(long, default_value_t = 200)]
+    pub batch: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The day to send for (default: today in the company's time zone): messages due on or
+    /// before it.
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Stop after about this many messages.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// The outbox's messages, oldest first.
+    ///
+    /// Example: relance outbox list --status failed
+    List {
+        /// Only this status: planned, rendered, sending, sent, failed, cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only the messages in doubt (sending started, never confirmed).
+        #[arg(long)]
+        in_doubt: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Put a failed message, or one in doubt, back to send (at the next `relance send`).
+    ///
+    /// Example: relance outbox retry 42 --note "checked with the customer: never received"
+    Retry {
+        id: i64,
+        /// Why (kept on the timeline).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Cancel a message that has not left (never one being sent).
+    ///
+    /// Example: relance outbox cancel 42 --note "paid by cheque"
+    Cancel {
+        id: i64,
+        /// Why (kept on the timeline).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
@@ -545,6 +640,11 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Send generated reminders through the whole path (outbox rows, rendering, SMTP with a
+    /// pool, state recorded) and print messages per second.
+    ///
+    /// Example: relance bench send --messages 10000 --smtp-url smtp://127.0.0.1:2525
+    Send(BenchSendArgs),
     /// Generate an invoice CSV and import it into a fresh SQLite database; print lines per second
     /// and peak memory.
     ///
@@ -611,4 +711,22 @@ pub struct CallArgs {
     /// The day of the call (default: today).
     #[arg(long)]
     pub at: Option<chrono::NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchSendArgs {
+    /// Messages (one customer and one overdue invoice each).
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// Database to fill (default: a fresh SQLite file in a temporary folder). It must be empty.
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Dispatchers working on the outbox at once.
+    #[arg(long, default_value_t = 1)]
+    pub dispatchers: usize,
+    /// Fill the outbox and stop (for `relance send` on the same database).
+    #[arg(long)]
+    pub prepare_only: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
 }

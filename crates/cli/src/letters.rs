@@ -10,9 +10,13 @@ use relance_core::money::Money;
 use relance_core::party::CustomerKind;
 use relance_core::planner::Channel;
 use relance_render::{
-    CreditorInfo, DebtorInfo, InvoiceLine, LetterData, PenaltyLines, PriorContact, StepId,
+    CreditorInfo, DebtorInfo, InvoiceLine as RenderInvoiceLine, LetterData, PenaltyLines,
+    PriorContact, StepId,
 };
 use relance_store::creditors::CreditorRecord;
+use relance_store::customers::CustomerRecord;
+use relance_store::events::EventRecord;
+use relance_store::reports::InvoiceLine;
 use relance_store::Store;
 
 /// Builds the letter of `step` for `customer` on `as_of`. `invoices` limits the table to those
@@ -40,14 +44,52 @@ pub async fn letter_for(
             },
         )
         .await?;
+    let contacts = store.timeline(creditor.id, Some(customer_code)).await?;
+    let claims = matches!(
+        step,
+        StepId::SecondReminder | StepId::FormalNotice | StepId::Litigation
+    );
+    let rates = if claims {
+        Some(crate::commands::law_rates(store).await?)
+    } else {
+        None
+    };
+    build_letter(
+        creditor,
+        &customer,
+        &lines,
+        &contacts,
+        step,
+        channel,
+        as_of,
+        invoices,
+        rates.as_ref(),
+    )
+}
+
+/// Builds the letter from what the store gave: the customer, their open items (`invoice_lines`
+/// or `delivery_context`), their timeline (only `reminder_planned`, `reminder_sent` and `call` events are
+/// read), and the rate tables when the step claims penalties.
+#[allow(clippy::too_many_arguments)]
+pub fn build_letter(
+    creditor: &CreditorRecord,
+    customer: &CustomerRecord,
+    lines: &[InvoiceLine],
+    contacts: &[EventRecord],
+    step: StepId,
+    channel: Channel,
+    as_of: NaiveDate,
+    invoices: Option<&[String]>,
+    rates: Option<&RateTable>,
+) -> anyhow::Result<LetterData> {
+    let customer_code = customer.code.as_str();
+    let today = as_of.to_string();
     let mut table = Vec::new();
     for l in lines.iter().filter(|l| l.kind == "invoice") {
         let wanted = match invoices {
             Some(list) => list.contains(&l.number),
-            None if step == StepId::CourtesyNotice => {
-                l.due_date.as_str() >= as_of.to_string().as_str()
-            }
-            None => l.due_date.as_str() < as_of.to_string().as_str(),
+            None if step == StepId::CourtesyNotice => l.due_date.as_str() >= today.as_str(),
+            None => l.due_date.as_str() < today.as_str(),
         };
         if !wanted {
             continue;
@@ -56,7 +98,7 @@ pub async fn letter_for(
         let money = |s: &str| -> anyhow::Result<Money> {
             Ok(Money::new(relance_core::money::parse_amount(s)?, currency))
         };
-        table.push(InvoiceLine {
+        table.push(RenderInvoiceLine {
             number: l.number.clone(),
             issue_date: NaiveDate::parse_from_str(&l.issue_date, "%Y-%m-%d")?,
             due_date: NaiveDate::parse_from_str(&l.due_date, "%Y-%m-%d")?,
@@ -71,17 +113,22 @@ pub async fn letter_for(
         step.as_str()
     );
 
-    // Earlier reminders and calls of this customer, from the timeline.
-    let timeline = store.timeline(creditor.id, Some(customer_code)).await?;
-    // A call the collector recorded replaces the call the plan scheduled on or before it.
-    let recorded_calls: Vec<String> = timeline
+    // Earlier reminders and calls of this customer, from the timeline: one per action (its
+    // planning and its sending are two events with the same key). A call the collector
+    // recorded replaces the call the plan scheduled on or before it.
+    let recorded_calls: Vec<String> = contacts
         .iter()
         .filter(|e| e.kind == "call")
         .map(|e| e.occurred_on.clone())
         .collect();
-    let history: Vec<PriorContact> = timeline
-        .into_iter()
+    let mut seen = std::collections::HashSet::new();
+    let history: Vec<PriorContact> = contacts
+        .iter()
         .filter(|e| e.kind == "reminder_planned" || e.kind == "reminder_sent" || e.kind == "call")
+        .filter(|e| match e.data["key"].as_str() {
+            Some(key) => seen.insert(key.to_string()),
+            None => true,
+        })
         .filter_map(|e| {
             let date = NaiveDate::parse_from_str(&e.occurred_on, "%Y-%m-%d").ok()?;
             if e.kind == "call" {
@@ -121,11 +168,9 @@ pub async fn letter_for(
         .iter()
         .find(|h| h.step == StepId::FormalNotice)
         .map(|h| h.date);
-    let penalties = if claims {
-        let rates = crate::commands::law_rates(store).await?;
-        penalties_of(&table, customer.kind, as_of, formal_notice, &rates)
-    } else {
-        None
+    let penalties = match rates {
+        Some(rates) if claims => penalties_of(&table, customer.kind, as_of, formal_notice, rates),
+        _ => None,
     };
     let totals = LetterData::compute_totals(&table, penalties.as_ref()).ok_or_else(|| {
         anyhow::anyhow!("the invoices of {customer_code} are in several currencies")
@@ -164,7 +209,7 @@ pub async fn letter_for(
 }
 
 fn penalties_of(
-    table: &[InvoiceLine],
+    table: &[RenderInvoiceLine],
     kind: CustomerKind,
     as_of: NaiveDate,
     formal_notice: Option<NaiveDate>,

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod context;
+mod dispatch;
 mod letters;
 mod litigation;
 mod output;

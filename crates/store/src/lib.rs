@@ -18,6 +18,7 @@ pub mod events;
 pub mod imports;
 pub mod law;
 pub mod matching;
+pub mod outbox;
 pub mod payments;
 pub mod policies;
 pub mod reports;

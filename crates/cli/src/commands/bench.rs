@@ -22,7 +22,110 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             customers,
             dir,
         } => import(lines, customers.max(1), dir).await,
+        BenchCommand::Send(args) => send(args).await,
     }
+}
+
+/// `relance bench send`: N customers with one overdue invoice each, one first reminder by e-mail
+/// each in the outbox, then the dispatch timed end to end (claim, render, SMTP, record).
+async fn send(args: crate::cli::BenchSendArgs) -> anyhow::Result<ExitCode> {
+    use std::sync::Arc;
+
+    let temp = tempfile::tempdir()?;
+    let url = args
+        .db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", temp.path().join("bench-send.db").display()));
+    let store = Store::open(&url).await?;
+    let (creditor, _) = store
+        .upsert_creditor(&CreditorInput {
+            name: "Bench SAS".into(),
+            email: Some("relances@bench-sas.example".into()),
+            address: Some("1 rue de la Paix\n75002 Paris".into()),
+            ..Default::default()
+        })
+        .await?;
+    let existing = store.outbox_lines(creditor.id, None, false).await?.len();
+    anyhow::ensure!(
+        existing == 0,
+        "the bench database already has {existing} outbox rows: give an empty one"
+    );
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).context("date")?;
+    let csv_path = temp.path().join("bench-send.csv");
+    {
+        let file = std::fs::File::create(&csv_path)?;
+        let mut out = std::io::BufWriter::new(file);
+        writeln!(out, "invoice_number,customer_id,customer_name,customer_kind,email,issue_date,due_date,amount")?;
+        for n in 0..args.messages {
+            writeln!(
+                out,
+                "B-{n:07},C{n:07},Client {n:07} SARL,business,compta{n}@client{}.example,2026-09-01,2026-10-01,{}.{:02}",
+                n % 50,
+                100 + n % 9000,
+                n % 100
+            )?;
+        }
+        out.flush()?;
+    }
+    let prepared = Instant::now();
+    crate::commands::import_invoices_file(&store, creditor.id, &csv_path, today, false)
+        .await?
+        .map_err(|p| {
+            anyhow::anyhow!("bench file refused: {:?}", p.first().map(|x| x.to_string()))
+        })?;
+    let rows = store
+        .fill_outbox_for_bench(creditor.id, today, "first_reminder", "email")
+        .await?;
+    println!(
+        "outbox filled: {rows} e-mails due on {today} ({:.1} s)",
+        prepared.elapsed().as_secs_f64()
+    );
+    if args.prepare_only {
+        if args.db.is_none() {
+            let kept = temp.keep();
+            println!(
+                "database kept: sqlite://{}",
+                kept.join("bench-send.db").display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mailer = Arc::new(crate::dispatch::mailer_from_args(&args.delivery)?);
+    let mut options = crate::dispatch::DispatchOptions::from_args(&args.delivery, today, None);
+    if args.delivery.outbox == std::path::Path::new("outbox") {
+        options.outbox = temp.path().join("outbox");
+    }
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..args.dispatchers.max(1) {
+        let store = store.clone();
+        let creditor = creditor.clone();
+        let mailer = Arc::clone(&mailer);
+        let mut options = options.clone();
+        options.worker = crate::dispatch::worker_name(n);
+        tasks.spawn(
+            async move { crate::dispatch::dispatch(&store, &creditor, mailer, &options).await },
+        );
+    }
+    let mut report = crate::dispatch::DispatchReport::default();
+    while let Some(done) = tasks.join_next().await {
+        report.add(&done.context("dispatcher panicked")??);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "sent {} of {} messages in {:.2} s: {:.0} msg/s end to end ({} dispatcher(s), {} connection(s), {})",
+        report.sent,
+        rows,
+        seconds,
+        report.sent as f64 / seconds.max(1e-9),
+        args.dispatchers.max(1),
+        args.delivery.connections,
+        mailer.description()
+    );
+    println!("{}", report.summary());
+    println!("{}", report.timings());
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(

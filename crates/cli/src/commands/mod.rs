@@ -14,6 +14,7 @@ mod reconcile;
 mod render;
 mod report;
 mod run;
+mod send;
 mod tasks;
 mod web;
 
@@ -46,6 +47,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import::payments(&store, creditor, &file, format).await
         }
         Command::Run(args) => run::run(&store, creditor, args).await,
+        Command::Send(args) => send::send(&store, creditor, args).await,
+        Command::Outbox(command) => send::outbox(&store, creditor, command).await,
         Command::Promise(args) => cases::promise(&store, creditor, args).await,
         Command::Dispute(args) => cases::dispute(&store, creditor, args).await,
         Command::Resolve(args) => cases::resolve(&store, creditor, args).await,

@@ -49,6 +49,12 @@ pub async fn run(store: &Store, wanted: Option<&str>, args: RunArgs) -> anyhow::
         };
         eprintln!("{as_of}: {} action(s) {what}", actions.len());
     }
+    if !args.dry_run && !args.no_send {
+        let mailer = std::sync::Arc::new(crate::dispatch::mailer_from_args(&args.delivery)?);
+        let options = crate::dispatch::DispatchOptions::from_args(&args.delivery, as_of, None);
+        let report = crate::dispatch::dispatch(store, &creditor, mailer.clone(), &options).await?;
+        eprintln!("{as_of}: {} — {}", report.summary(), mailer.description());
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,0 +1,410 @@
+//! The dispatcher: takes due actions from the outbox, renders them, sends them, records how it
+//! went — batch by batch, each message exactly once or visibly not (see `relance_store::outbox`).
+//!
+//! One batch: claim (a lease) → load what the messages say for the whole batch → render →
+//! `begin_sending` (the last check: still owed, not on hold; the rows go to `sending`) → send in
+//! parallel (bounded by the SMTP pool) → `record_deliveries` in one transaction. A crash after
+//! `begin_sending` leaves rows in `sending`: flagged in doubt at the next dispatch once the lease
+//! has expired, never sent again without a person.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+use relance_core::law::RateTable;
+use relance_core::planner::Channel;
+use relance_deliver::{write_letter, Mailer, MailerSettings, OutgoingEmail, SendOutcome};
+use relance_render::{build_email, render_letter_pdf, EmailEnvelope, StepId, Templates};
+use relance_store::creditors::CreditorRecord;
+use relance_store::outbox::{
+    ClaimedAction, CustomerContext, Delivery, RetryPolicy, SendDecision, SENDABLE_CHANNELS,
+};
+use relance_store::Store;
+
+use crate::cli::DeliveryArgs;
+
+/// How a dispatch runs.
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    /// Messages due on or before this day are sent; letters are filed under it.
+    pub today: NaiveDate,
+    /// Names the claims of this dispatcher (host, process, task).
+    pub worker: String,
+    pub batch: usize,
+    /// Messages sent at once.
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub retry: RetryPolicy,
+    pub outbox: PathBuf,
+    /// Stop after about this many messages.
+    pub limit: Option<usize>,
+}
+
+impl DispatchOptions {
+    pub fn from_args(args: &DeliveryArgs, today: NaiveDate, limit: Option<usize>) -> Self {
+        DispatchOptions {
+            today,
+            worker: worker_name(0),
+            batch: args.batch.max(1),
+            concurrency: usize::try_from(args.connections.max(1)).unwrap_or(8),
+            lease: Duration::from_secs(args.lease_timeout),
+            retry: RetryPolicy {
+                max_attempts: args.max_attempts.max(1),
+                base: Duration::from_secs(args.retry_after),
+            },
+            outbox: args.outbox.clone(),
+            limit,
+        }
+    }
+}
+
+/// The mailer the arguments describe.
+pub fn mailer_from_args(args: &DeliveryArgs) -> anyhow::Result<Mailer> {
+    Ok(Mailer::new(&MailerSettings {
+        smtp_url: args.smtp_url.clone(),
+        outbox: args.outbox.clone(),
+        pool_size: args.connections.max(1),
+        per_domain_rate: args.rate_per_domain,
+        timeout: Duration::from_secs(60),
+    })?)
+}
+
+/// `host:pid:n`: who holds a claim.
+pub fn worker_name(n: usize) -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+    format!("{host}:{}:{n}", std::process::id())
+}
+
+/// What a dispatch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct DispatchReport {
+    pub sent: usize,
+    pub letters: usize,
+    pub cancelled: usize,
+    pub postponed: usize,
+    pub deferred: usize,
+    pub failed: usize,
+    /// Flagged in doubt at the start (left in "sending" by a dispatcher that died).
+    pub in_doubt: usize,
+    /// Seconds spent in each phase (summed over batches): claim, load (customers, items,
+    /// contacts), render, check (the last check and the move to sending), send, record.
+    pub seconds: [f64; 6],
+}
+
+impl DispatchReport {
+    pub fn add(&mut self, other: &DispatchReport) {
+        self.sent += other.sent;
+        self.letters += other.letters;
+        self.cancelled += other.cancelled;
+        self.postponed += other.postponed;
+        self.deferred += other.deferred;
+        self.failed += other.failed;
+        self.in_doubt += other.in_doubt;
+        for (a, b) in self.seconds.iter_mut().zip(other.seconds) {
+            *a += b;
+        }
+    }
+
+    /// Where the time went, phase by phase.
+    pub fn timings(&self) -> String {
+        let total: f64 = self.seconds.iter().sum();
+        let names = ["claim", "load", "render", "check", "send", "record"];
+        let parts: Vec<String> = names
+            .iter()
+            .zip(self.seconds)
+            .map(|(n, s)| format!("{n} {s:.2} s ({:.0} %)", 100.0 * s / total.max(1e-9)))
+            .collect();
+        format!(
+            "time by phase (summed over dispatchers): {}",
+            parts.join(", ")
+        )
+    }
+
+    pub fn summary(&self) -> String {
+        format!(
+            "{} sent ({} letters filed), {} cancelled (no longer owed), {} postponed (on hold), {} to retry later, {} failed{}",
+            self.sent,
+            self.letters,
+            self.cancelled,
+            self.postponed,
+            self.deferred,
+            self.failed,
+            if self.in_doubt > 0 {
+                format!(
+                    "; {} in doubt (see `relance outbox list --in-doubt`)",
+                    self.in_doubt
+                )
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+/// A message ready to leave.
+enum Prepared {
+    Email(OutgoingEmail),
+    Letter { name: String, pdf: Vec<u8> },
+}
+
+/// Flags the rows in doubt, then sends batch after batch until nothing is due.
+pub async fn dispatch(
+    store: &Store,
+    creditor: &CreditorRecord,
+    mailer: Arc<Mailer>,
+    options: &DispatchOptions,
+) -> anyhow::Result<DispatchReport> {
+    let mut report = DispatchReport {
+        in_doubt: store
+            .flag_in_doubt(creditor.id, options.lease, options.today)
+            .await?
+            .len(),
+        ..Default::default()
+    };
+    // Without a sender address, e-mails stay in the outbox (planned) until one is set.
+    let channels: Vec<&str> = SENDABLE_CHANNELS
+        .iter()
+        .copied()
+        .filter(|c| *c != "email" || creditor.email.is_some())
+        .collect();
+    if creditor.email.is_none() {
+        eprintln!(
+            "e-mails are kept in the outbox: the company has no sender address (set one with `relance init --name … --email …`)"
+        );
+    }
+    let templates = Templates::new()?;
+    let rates = crate::commands::law_rates(store).await?;
+    let mut handled = 0usize;
+    loop {
+        let limit = match options.limit {
+            Some(limit) if handled >= limit => break,
+            Some(limit) => options.batch.min(limit - handled),
+            None => options.batch,
+        };
+        let clock = std::time::Instant::now();
+        let claimed = store
+            .claim_due(
+                creditor.id,
+                &options.worker,
+                options.today,
+                limit,
+                options.lease,
+                &channels,
+            )
+            .await?;
+        if claimed.is_empty() {
+            break;
+        }
+        handled += claimed.len();
+        report.seconds[0] += clock.elapsed().as_secs_f64();
+        let batch = send_batch(
+            store, creditor, &mailer, &templates, &rates, options, claimed,
+        )
+        .await?;
+        report.add(&batch);
+    }
+    Ok(report)
+}
+
+async fn send_batch(
+    store: &Store,
+    creditor: &CreditorRecord,
+    mailer: &Arc<Mailer>,
+    templates: &Templates,
+    rates: &RateTable,
+    options: &DispatchOptions,
+    claimed: Vec<ClaimedAction>,
+) -> anyhow::Result<DispatchReport> {
+    let mut report = DispatchReport::default();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |report: &mut DispatchReport, phase: usize| {
+        report.seconds[phase] += clock.elapsed().as_secs_f64();
+        clock = std::time::Instant::now();
+    };
+    let customers: Vec<_> = claimed.iter().map(|a| a.customer_id).collect();
+    let contexts = store.delivery_context(creditor.id, &customers).await?;
+    lap(&mut report, 1);
+    let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
+    for action in &claimed {
+        let message = match contexts.get(&action.customer_id) {
+            Some(context) => prepare(creditor, context, templates, rates, action, options.today)
+                .map_err(|e| format!("{e:#}")),
+            None => Err(format!("customer {} not found", action.customer_id.0)),
+        };
+        prepared.insert(action.id, message);
+    }
+    lap(&mut report, 2);
+    let decisions = store
+        .begin_sending(creditor.id, &options.worker, &claimed, options.today)
+        .await?;
+    lap(&mut report, 3);
+    let by_id: HashMap<i64, &ClaimedAction> = claimed.iter().map(|a| (a.id, a)).collect();
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (id, decision) in decisions {
+        match decision {
+            SendDecision::Cancelled(_) => report.cancelled += 1,
+            SendDecision::Postponed(_) => report.postponed += 1,
+            SendDecision::Lost => {}
+            SendDecision::Send => {
+                let Some(action) = by_id.get(&id).map(|a| (*a).clone()) else {
+                    continue;
+                };
+                let message = prepared
+                    .remove(&id)
+                    .unwrap_or_else(|| Err("not rendered".into()));
+                let mailer = Arc::clone(mailer);
+                let semaphore = Arc::clone(&semaphore);
+                let outbox = options.outbox.clone();
+                let today = options.today;
+                tasks.spawn(async move {
+                    let _permit = semaphore.acquire_owned().await;
+                    let delivery = deliver(&mailer, &outbox, today, message).await;
+                    (action, delivery)
+                });
+            }
+        }
+    }
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    while let Some(done) = tasks.join_next().await {
+        let (action, delivery) = done.context("a sending task panicked")?;
+        if matches!(delivery, Delivery::Sent { .. }) && action.channel != "email" {
+            report.letters += 1;
+        }
+        outcomes.push((action, delivery));
+    }
+    outcomes.sort_by_key(|(a, _)| a.id);
+    lap(&mut report, 4);
+    let counts = store
+        .record_deliveries(creditor.id, &outcomes, options.today, options.retry)
+        .await?;
+    lap(&mut report, 5);
+    report.sent += counts.sent;
+    report.deferred += counts.deferred;
+    report.failed += counts.failed;
+    Ok(report)
+}
+
+async fn deliver(
+    mailer: &Mailer,
+    outbox: &std::path::Path,
+    today: NaiveDate,
+    message: Result<Prepared, String>,
+) -> Delivery {
+    match message {
+        Err(error) => Delivery::Permanent {
+            error: format!("cannot prepare the message: {error}"),
+            rejected_address: None,
+        },
+        Ok(Prepared::Email(email)) => match mailer.send(&email).await {
+            SendOutcome::Sent { path } => Delivery::Sent {
+                message_id: Some(email.message_id.clone()),
+                document_sha256: relance_deliver::sha256_hex(&email.bytes),
+                document_path: path.map(|p| p.display().to_string()),
+            },
+            SendOutcome::Temporary(error) => Delivery::Temporary { error },
+            SendOutcome::Permanent(error) => Delivery::Permanent {
+                error,
+                rejected_address: Some(email.to.clone()),
+            },
+        },
+        Ok(Prepared::Letter { name, pdf }) => {
+            match write_letter(outbox, today, &name, &pdf).await {
+                Ok((path, sha256)) => Delivery::Sent {
+                    message_id: None,
+                    document_sha256: sha256,
+                    document_path: Some(path.display().to_string()),
+                },
+                Err(e) => Delivery::Temporary {
+                    error: e.to_string(),
+                },
+            }
+        }
+    }
+}
+
+/// Renders one action: the e-mail (with the letter attached from the second reminder on) or
+/// the PDF letter.
+fn prepare(
+    creditor: &CreditorRecord,
+    context: &CustomerContext,
+    templates: &Templates,
+    rates: &RateTable,
+    action: &ClaimedAction,
+    today: NaiveDate,
+) -> anyhow::Result<Prepared> {
+    let step = StepId::parse(&action.step)
+        .with_context(|| format!("no template for the step \"{}\"", action.step))?;
+    let channel = Channel::parse(&action.channel)
+        .with_context(|| format!("unknown channel \"{}\"", action.channel))?;
+    let data = crate::letters::build_letter(
+        creditor,
+        &context.customer,
+        &context.open_items,
+        &context.contacts,
+        step,
+        channel,
+        today,
+        Some(&action.invoices),
+        Some(rates),
+    )?;
+    if channel != Channel::Email {
+        let pdf = render_letter_pdf(&data, templates)?;
+        return Ok(Prepared::Letter {
+            name: format!(
+                "{}-{}-{}-{}",
+                action.id, context.customer.code, action.step, action.channel
+            ),
+            pdf,
+        });
+    }
+    let from = creditor.email.clone().context(
+        "the creditor has no e-mail address: set one with `relance init --name … --email …`",
+    )?;
+    let to = context
+        .customer
+        .emails
+        .first()
+        .cloned()
+        .with_context(|| format!("{} has no e-mail address", context.customer.code))?;
+    let message = templates.render_message(&data)?;
+    let attachments = if matches!(
+        step,
+        StepId::SecondReminder | StepId::FormalNotice | StepId::Litigation
+    ) {
+        vec![(
+            format!("{}-{}.pdf", step.as_str(), context.customer.code),
+            "application/pdf".to_string(),
+            render_letter_pdf(&data, templates)?,
+        )]
+    } else {
+        Vec::new()
+    };
+    let domain = from.rsplit('@').next().unwrap_or("relance.invalid");
+    let message_id = format!(
+        "relance.{}.{}@{domain}",
+        action.id,
+        &relance_deliver::sha256_hex(action.key.as_bytes())[..16]
+    );
+    let envelope = EmailEnvelope {
+        from_name: creditor.name.clone(),
+        from_address: from.clone(),
+        reply_to: Some(from.clone()),
+        to_name: context.customer.name.clone(),
+        to_address: to.clone(),
+        date: chrono::Utc::now().fixed_offset(),
+        message_id: message_id.clone(),
+        attachments,
+    };
+    let bytes = build_email(&envelope, &message)?;
+    Ok(Prepared::Email(OutgoingEmail {
+        from,
+        to,
+        message_id,
+        day: today,
+        bytes,
+    }))
+}
