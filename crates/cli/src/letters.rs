@@ -185,7 +185,7 @@ pub fn build_letter(
             .checked_add_days(Days::new(deadline_days))
             .unwrap_or(as_of),
     };
-    let (creditor_info, debtor, place) = letter_parties(creditor, &customer);
+    let (creditor_info, debtor, place) = letter_parties(creditor, customer);
     Ok(LetterData {
         creditor: creditor_info,
         debtor,
