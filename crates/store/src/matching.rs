@@ -383,3 +383,55 @@ impl Store {
         Ok(summary)
     }
 }
+
+/// How one bank credit ended up: who it went to and which invoices it settled (benchmarks and
+/// audits compare this with what was expected).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PaymentOutcome {
+    pub bank_reference: String,
+    /// The customer it was allocated to; `None` while it waits in the reconciliation queue.
+    pub customer: Option<String>,
+    /// `matched`, `unmatched` or `confirmed`.
+    pub status: String,
+    /// Invoices it was allocated to, by number.
+    pub invoices: Vec<String>,
+}
+
+impl Store {
+    /// Every payment that has a bank reference, with its allocations (two set-based queries).
+    pub async fn payment_outcomes(&self, creditor: CreditorId) -> Result<Vec<PaymentOutcome>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.bank_reference, c.code, p.status FROM payments p \
+             LEFT JOIN customers c ON c.id = p.customer_id \
+             WHERE p.creditor_id = $1 AND p.bank_reference IS NOT NULL ORDER BY p.id",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            index.insert(row.try_get("id")?, outcomes.len());
+            outcomes.push(PaymentOutcome {
+                bank_reference: row.try_get("bank_reference")?,
+                customer: row.try_get("code")?,
+                status: row.try_get("status")?,
+                invoices: Vec::new(),
+            });
+        }
+        let allocations = sqlx::query(
+            "SELECT a.payment_id, i.number FROM allocations a JOIN items i ON i.id = a.item_id \
+             WHERE a.creditor_id = $1 AND a.payment_id IS NOT NULL ORDER BY a.id",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &allocations {
+            let payment: i64 = row.try_get("payment_id")?;
+            if let Some(&at) = index.get(&payment) {
+                outcomes[at].invoices.push(row.try_get("number")?);
+            }
+        }
+        Ok(outcomes)
+    }
+}

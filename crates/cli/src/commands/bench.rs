@@ -22,6 +22,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             customers,
             dir,
         } => import(lines, customers.max(1), dir).await,
+        BenchCommand::Match {
+            entries,
+            invoices,
+            dir,
+        } => crate::commands::bench_match::run(entries, invoices, dir).await,
     }
 }
 
