@@ -78,6 +78,9 @@ impl MatchIndex {
 pub(crate) struct Match {
     pub customer: (CustomerId, String),
     pub decision: MatchDecision,
+    /// The customer's open invoices as loaded for the decision (empty when not loaded), so the
+    /// allocation does not load them again.
+    pub open: Vec<relance_core::ledger::OpenInvoice>,
 }
 
 /// Applies the rules, strongest first; `None` when nothing points at any customer.
@@ -108,16 +111,17 @@ pub(crate) async fn match_credit(
     if customers.len() == 1 {
         let customer = customers[0];
         let numbers: Vec<String> = named.into_iter().map(|(n, _)| n).collect();
-        let open = candidates(tx, creditor, customer).await?;
+        let (candidates, open) = candidates(tx, creditor, customer).await?;
         let decision = decide(
             CustomerEvidence::InvoiceNumbers,
             record.amount,
             &numbers,
-            &open,
+            &candidates,
         );
         return Ok(Some(Match {
             customer: (customer, code(customer)),
             decision,
+            open,
         }));
     }
     // 2. The payer's IBAN, learnt from this customer's earlier payments.
@@ -131,22 +135,29 @@ pub(crate) async fn match_credit(
         .await?;
         if rows.len() == 1 {
             let customer = CustomerId(rows[0].try_get("customer_id")?);
-            let open = candidates(tx, creditor, customer).await?;
-            let decision = decide(CustomerEvidence::LearntIban, record.amount, &[], &open);
+            let (candidates, open) = candidates(tx, creditor, customer).await?;
+            let decision = decide(
+                CustomerEvidence::LearntIban,
+                record.amount,
+                &[],
+                &candidates,
+            );
             return Ok(Some(Match {
                 customer: (customer, code(customer)),
                 decision,
+                open,
             }));
         }
     }
     // 3. The payer's name, when it is one customer's only.
     if let Some(name) = record.payer_name.as_deref() {
         if let Some([customer]) = index.by_name.get(&normalise_name(name)).map(Vec::as_slice) {
-            let open = candidates(tx, creditor, *customer).await?;
-            let decision = decide(CustomerEvidence::PayerName, record.amount, &[], &open);
+            let (candidates, open) = candidates(tx, creditor, *customer).await?;
+            let decision = decide(CustomerEvidence::PayerName, record.amount, &[], &candidates);
             return Ok(Some(Match {
                 customer: (*customer, code(*customer)),
                 decision,
+                open,
             }));
         }
     }
@@ -160,6 +171,7 @@ pub(crate) async fn match_credit(
                 confidence: 40,
                 reason: "the remittance names invoices of several customers".into(),
             },
+            open: Vec::new(),
         }));
     }
     Ok(None)
@@ -169,15 +181,16 @@ async fn candidates(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
     customer: CustomerId,
-) -> Result<Vec<Candidate>> {
-    Ok(open_invoices(tx, creditor, customer)
-        .await?
-        .into_iter()
+) -> Result<(Vec<Candidate>, Vec<relance_core::ledger::OpenInvoice>)> {
+    let open = open_invoices(tx, creditor, customer).await?;
+    let candidates = open
+        .iter()
         .map(|i| Candidate {
-            number: i.number,
+            number: i.number.clone(),
             open: i.open,
         })
-        .collect())
+        .collect();
+    Ok((candidates, open))
 }
 
 /// Stores a credit nobody could match with enough confidence: unallocated, status `unmatched`.
