@@ -81,6 +81,11 @@ pub enum Command {
     ///
     /// Example: relance report aging --as-of 2026-03-31 --format csv
     Report(ReportArgs),
+    /// Export invoices, payments, reminder actions or the aged balance to a file: CSV, JSON lines
+    /// or an Excel workbook (by --format, else by the file's extension).
+    ///
+    /// Example: relance export aging --as-of 2026-03-31 --out balance-agee.xlsx
+    Export(ExportArgs),
     /// Apply pending database migrations (also done at every start).
     Migrate,
     /// Copy the SQLite database to FILE while it is in use (consistent online copy).
@@ -477,7 +482,7 @@ pub struct DemoArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Import invoices and credit notes: CSV (columns found by name, in English or French), UBL 2.1
-    /// or UN/CEFACT CII e-invoices, or a FEC (customer accounts 411). Several files or folders are imported together, all or nothing.
+    /// or UN/CEFACT CII e-invoices, Factur-X / ZUGFeRD PDFs (the embedded CII), an Excel workbook (.xlsx, the CSV's columns), or a FEC (customer accounts 411). Several files or folders are imported together, all or nothing.
     ///
     /// Example: relance import invoices export-mars.csv factures-recues/
     Invoices {
@@ -510,6 +515,7 @@ pub enum InvoiceFormat {
     Ubl,
     Cii,
     Fec,
+    Xlsx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -518,6 +524,7 @@ pub enum PaymentFormat {
     Camt053,
     Cfonb120,
     Ofx,
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -631,6 +638,45 @@ pub enum OutboxCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub kind: ExportKind,
+    /// The file to write (replaced if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// File format (default: from the extension of --out).
+    #[arg(long, value_enum)]
+    pub format: Option<ExportFormat>,
+    /// The day the aged balance is computed for (default: today).
+    #[arg(long)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Only this customer (by code).
+    #[arg(long)]
+    pub customer: Option<String>,
+    /// Only items with an open amount (invoices).
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportKind {
+    Invoices,
+    Payments,
+    /// The outbox: every planned, sent or cancelled reminder.
+    Actions,
+    /// The aged balance (totals per currency under the rows in a workbook).
+    Aging,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Xlsx,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
@@ -655,6 +701,21 @@ pub enum BenchCommand {
         /// Customers the invoices are spread over.
         #[arg(long, default_value_t = 200_000)]
         customers: usize,
+        /// Keep the generated files in this folder instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Import open invoices into a fresh SQLite database, then a generated camt.053 statement
+    /// whose truth is known (references with bank noise, amount-only payers, combinations,
+    /// ambiguous equal amounts, unknown payers); print the time, the matching rate, the wrong
+    /// matches and what was queued.
+    ///
+    /// Example: relance bench match --entries 100000 --invoices 1000000
+    Match {
+        #[arg(long, default_value_t = 100_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
         /// Keep the generated files in this folder instead of a temporary one.
         #[arg(long)]
         dir: Option<PathBuf>,

@@ -13,15 +13,28 @@ pub fn print_rows<T: serde::Serialize>(
 ) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    write_rows(&mut out, format, headers, rows, json)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes `rows` under `headers` to `out` in the chosen format (see [`print_rows`]).
+pub fn write_rows<T: serde::Serialize>(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    headers: &[&str],
+    rows: &[Vec<String>],
+    json: &[T],
+) -> anyhow::Result<()> {
     match format {
         OutputFormat::Json => {
             for item in json {
-                serde_json::to_writer(&mut out, item)?;
+                serde_json::to_writer(&mut *out, item)?;
                 out.write_all(b"\n")?;
             }
         }
         OutputFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(&mut out);
+            let mut writer = csv::Writer::from_writer(&mut *out);
             writer.write_record(headers)?;
             for row in rows {
                 writer.write_record(row)?;
@@ -36,7 +49,7 @@ pub fn print_rows<T: serde::Serialize>(
                 }
             }
             write_table_line(
-                &mut out,
+                out,
                 headers
                     .iter()
                     .map(|h| h.to_string())
@@ -45,18 +58,17 @@ pub fn print_rows<T: serde::Serialize>(
                 &widths,
             )?;
             let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-            write_table_line(&mut out, &rule, &widths)?;
+            write_table_line(out, &rule, &widths)?;
             for row in rows {
-                write_table_line(&mut out, row, &widths)?;
+                write_table_line(out, row, &widths)?;
             }
         }
     }
-    out.flush()?;
     Ok(())
 }
 
 fn write_table_line(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     cells: &[String],
     widths: &[usize],
 ) -> std::io::Result<()> {

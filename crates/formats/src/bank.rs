@@ -71,11 +71,16 @@ pub enum PaymentSyntax {
     Camt053,
     Cfonb120,
     Ofx,
+    /// An Excel workbook (`.xlsx`) with the payment CSV's columns.
+    Xlsx,
 }
 
-/// Looks at the first bytes: an OFX header or `<OFX>`, an XML document (camt.053), a first
+/// Looks at the first bytes: a zip (an `.xlsx` workbook), an OFX header or `<OFX>`, an XML document (camt.053), a first
 /// line of 120 characters starting with `01` (CFONB 120), else CSV.
 pub fn detect_payment_syntax(bytes: &[u8]) -> PaymentSyntax {
+    if crate::xlsx::looks_like_xlsx(bytes) {
+        return PaymentSyntax::Xlsx;
+    }
     let head = &bytes[..bytes.len().min(4096)];
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let text = String::from_utf8_lossy(head);

@@ -27,12 +27,18 @@ pub enum InvoiceSyntax {
     Pdf,
     /// A FEC (Fichier des écritures comptables).
     Fec,
+    /// An Excel workbook (`.xlsx`) with the CSV's columns.
+    Xlsx,
 }
 
-/// Looks at the first bytes: a PDF, an XML root element, or else CSV.
+/// Looks at the first bytes: a PDF, a zip (an `.xlsx` workbook), an XML root element, a FEC
+/// header, or else CSV.
 pub fn detect_invoice_syntax(bytes: &[u8]) -> InvoiceSyntax {
     if bytes.starts_with(b"%PDF") {
         return InvoiceSyntax::Pdf;
+    }
+    if crate::xlsx::looks_like_xlsx(bytes) {
+        return InvoiceSyntax::Xlsx;
     }
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     let trimmed = head.trim_start_matches('\u{feff}').trim_start();

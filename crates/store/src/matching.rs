@@ -78,6 +78,9 @@ impl MatchIndex {
 pub(crate) struct Match {
     pub customer: (CustomerId, String),
     pub decision: MatchDecision,
+    /// The customer's open invoices as loaded for the decision (empty when not loaded), so the
+    /// allocation does not load them again.
+    pub open: Vec<relance_core::ledger::OpenInvoice>,
 }
 
 /// Applies the rules, strongest first; `None` when nothing points at any customer.
@@ -108,16 +111,17 @@ pub(crate) async fn match_credit(
     if customers.len() == 1 {
         let customer = customers[0];
         let numbers: Vec<String> = named.into_iter().map(|(n, _)| n).collect();
-        let open = candidates(tx, creditor, customer).await?;
+        let (candidates, open) = candidates(tx, creditor, customer).await?;
         let decision = decide(
             CustomerEvidence::InvoiceNumbers,
             record.amount,
             &numbers,
-            &open,
+            &candidates,
         );
         return Ok(Some(Match {
             customer: (customer, code(customer)),
             decision,
+            open,
         }));
     }
     // 2. The payer's IBAN, learnt from this customer's earlier payments.
@@ -131,22 +135,29 @@ pub(crate) async fn match_credit(
         .await?;
         if rows.len() == 1 {
             let customer = CustomerId(rows[0].try_get("customer_id")?);
-            let open = candidates(tx, creditor, customer).await?;
-            let decision = decide(CustomerEvidence::LearntIban, record.amount, &[], &open);
+            let (candidates, open) = candidates(tx, creditor, customer).await?;
+            let decision = decide(
+                CustomerEvidence::LearntIban,
+                record.amount,
+                &[],
+                &candidates,
+            );
             return Ok(Some(Match {
                 customer: (customer, code(customer)),
                 decision,
+                open,
             }));
         }
     }
     // 3. The payer's name, when it is one customer's only.
     if let Some(name) = record.payer_name.as_deref() {
         if let Some([customer]) = index.by_name.get(&normalise_name(name)).map(Vec::as_slice) {
-            let open = candidates(tx, creditor, *customer).await?;
-            let decision = decide(CustomerEvidence::PayerName, record.amount, &[], &open);
+            let (candidates, open) = candidates(tx, creditor, *customer).await?;
+            let decision = decide(CustomerEvidence::PayerName, record.amount, &[], &candidates);
             return Ok(Some(Match {
                 customer: (*customer, code(*customer)),
                 decision,
+                open,
             }));
         }
     }
@@ -160,6 +171,7 @@ pub(crate) async fn match_credit(
                 confidence: 40,
                 reason: "the remittance names invoices of several customers".into(),
             },
+            open: Vec::new(),
         }));
     }
     Ok(None)
@@ -169,15 +181,16 @@ async fn candidates(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
     customer: CustomerId,
-) -> Result<Vec<Candidate>> {
-    Ok(open_invoices(tx, creditor, customer)
-        .await?
-        .into_iter()
+) -> Result<(Vec<Candidate>, Vec<relance_core::ledger::OpenInvoice>)> {
+    let open = open_invoices(tx, creditor, customer).await?;
+    let candidates = open
+        .iter()
         .map(|i| Candidate {
-            number: i.number,
+            number: i.number.clone(),
             open: i.open,
         })
-        .collect())
+        .collect();
+    Ok((candidates, open))
 }
 
 /// Stores a credit nobody could match with enough confidence: unallocated, status `unmatched`.
@@ -381,5 +394,57 @@ impl Store {
         crate::cases::mark_pending(&mut tx, self.backend(), creditor, &[customer.0]).await?;
         tx.commit().await?;
         Ok(summary)
+    }
+}
+
+/// How one bank credit ended up: who it went to and which invoices it settled (benchmarks and
+/// audits compare this with what was expected).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PaymentOutcome {
+    pub bank_reference: String,
+    /// The customer it was allocated to; `None` while it waits in the reconciliation queue.
+    pub customer: Option<String>,
+    /// `matched`, `unmatched` or `confirmed`.
+    pub status: String,
+    /// Invoices it was allocated to, by number.
+    pub invoices: Vec<String>,
+}
+
+impl Store {
+    /// Every payment that has a bank reference, with its allocations (two set-based queries).
+    pub async fn payment_outcomes(&self, creditor: CreditorId) -> Result<Vec<PaymentOutcome>> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.bank_reference, c.code, p.status FROM payments p \
+             LEFT JOIN customers c ON c.id = p.customer_id \
+             WHERE p.creditor_id = $1 AND p.bank_reference IS NOT NULL ORDER BY p.id",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            index.insert(row.try_get("id")?, outcomes.len());
+            outcomes.push(PaymentOutcome {
+                bank_reference: row.try_get("bank_reference")?,
+                customer: row.try_get("code")?,
+                status: row.try_get("status")?,
+                invoices: Vec::new(),
+            });
+        }
+        let allocations = sqlx::query(
+            "SELECT a.payment_id, i.number FROM allocations a JOIN items i ON i.id = a.item_id \
+             WHERE a.creditor_id = $1 AND a.payment_id IS NOT NULL ORDER BY a.id",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &allocations {
+            let payment: i64 = row.try_get("payment_id")?;
+            if let Some(&at) = index.get(&payment) {
+                outcomes[at].invoices.push(row.try_get("number")?);
+            }
+        }
+        Ok(outcomes)
     }
 }

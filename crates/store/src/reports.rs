@@ -26,6 +26,22 @@ pub struct InvoiceLine {
     pub currency: String,
 }
 
+/// One payment as recorded, as `relance export payments` writes it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PaymentLine {
+    pub received_on: String,
+    /// Empty while the payment waits in the reconciliation queue.
+    pub customer: String,
+    pub customer_name: String,
+    pub amount: String,
+    pub unallocated: String,
+    pub currency: String,
+    pub reference: String,
+    pub invoice_number: String,
+    pub bank_reference: String,
+    pub source: String,
+}
+
 /// Filters of the invoice list.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
@@ -68,6 +84,47 @@ impl Store {
                     paid: money("settled_minor")?,
                     open_amount: money("open_minor")?,
                     currency: currency.code().to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// Payments, oldest first (those without a customer are the reconciliation queue's).
+    pub async fn payment_lines(
+        &self,
+        creditor: CreditorId,
+        customer: Option<&str>,
+    ) -> Result<Vec<PaymentLine>> {
+        let sql =
+            "SELECT p.received_on, COALESCE(c.code, '') AS code, COALESCE(c.name, '') AS name, \
+                   p.currency, p.amount_minor, p.unallocated_minor, p.reference, \
+                   COALESCE(p.invoice_number, '') AS invoice_number, \
+                   COALESCE(p.bank_reference, '') AS bank_reference, p.source \
+                   FROM payments p LEFT JOIN customers c ON c.id = p.customer_id \
+                   WHERE p.creditor_id = $1 AND ($2 = '' OR c.code = $2) \
+                   ORDER BY p.received_on, p.id";
+        let rows = sqlx::query(sql)
+            .bind(creditor.0)
+            .bind(customer.unwrap_or(""))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+                let money = |col: &str| -> Result<String> {
+                    Ok(Money::from_minor(row.try_get(col)?, currency).to_plain_string())
+                };
+                Ok(PaymentLine {
+                    received_on: row.try_get("received_on")?,
+                    customer: row.try_get("code")?,
+                    customer_name: row.try_get("name")?,
+                    amount: money("amount_minor")?,
+                    unallocated: money("unallocated_minor")?,
+                    currency: currency.code().to_string(),
+                    reference: row.try_get("reference")?,
+                    invoice_number: row.try_get("invoice_number")?,
+                    bank_reference: row.try_get("bank_reference")?,
+                    source: row.try_get("source")?,
                 })
             })
             .collect()

@@ -521,5 +521,42 @@ on_both_databases!(
             panic!("refused");
         };
         assert_eq!((again.created, again.duplicates), (0, 4));
+
+        // What each bank entry became, and the payment list as exported.
+        let outcomes = store.payment_outcomes(c).await.expect("outcomes");
+        let brief: Vec<(&str, Option<&str>, &str, Vec<&str>)> = outcomes
+            .iter()
+            .map(|o| {
+                (
+                    o.bank_reference.as_str(),
+                    o.customer.as_deref(),
+                    o.status.as_str(),
+                    o.invoices.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            brief,
+            vec![
+                ("ENTRY-1", Some("C1"), "matched", vec!["F-2026-0042"]),
+                ("ENTRY-2", Some("C1"), "matched", vec!["F-2026-0043"]),
+                ("ENTRY-3", Some("C2"), "confirmed", vec!["F-2026-0051"]),
+                ("ENTRY-4", None, "unmatched", vec![]),
+            ]
+        );
+        let lines = store.payment_lines(c, None).await.expect("lines");
+        assert_eq!(lines.len(), 4);
+        assert_eq!(
+            (
+                lines[3].customer.as_str(),
+                lines[3].amount.as_str(),
+                lines[3].unallocated.as_str()
+            ),
+            ("", "12.34", "12.34")
+        );
+        assert_eq!(
+            store.payment_lines(c, Some("C2")).await.expect("C2").len(),
+            1
+        );
     }
 );

@@ -23,6 +23,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             dir,
         } => import(lines, customers.max(1), dir).await,
         BenchCommand::Send(args) => send(args).await,
+        BenchCommand::Match {
+            entries,
+            invoices,
+            dir,
+        } => crate::commands::bench_match::run(entries, invoices, dir).await,
     }
 }
 

@@ -135,7 +135,7 @@ fn is_importable(path: &Path) -> bool {
     !hidden
         && matches!(
             extension.as_deref(),
-            Some("csv" | "tsv" | "txt" | "xml" | "pdf")
+            Some("csv" | "tsv" | "txt" | "xml" | "pdf" | "xlsx")
         )
 }
 
@@ -189,6 +189,7 @@ pub async fn import_invoice_files(
             Some(InvoiceFormat::Ubl) => InvoiceSyntax::Ubl,
             Some(InvoiceFormat::Cii) => InvoiceSyntax::Cii,
             Some(InvoiceFormat::Fec) => InvoiceSyntax::Fec,
+            Some(InvoiceFormat::Xlsx) => InvoiceSyntax::Xlsx,
             None => detect_invoice_syntax(&bytes),
         };
         let (rows, report) = match syntax {
@@ -211,6 +212,12 @@ pub async fn import_invoice_files(
                 });
                 (rows, report)
             }
+            InvoiceSyntax::Xlsx => {
+                let mut rows = Vec::new();
+                let report =
+                    relance_formats::read_invoices_xlsx(&name, &bytes, &mut |row| rows.push(row));
+                (rows, report)
+            }
             InvoiceSyntax::Ubl | InvoiceSyntax::Cii => {
                 let mut rows = Vec::new();
                 let report =
@@ -218,16 +225,10 @@ pub async fn import_invoice_files(
                 (rows, report)
             }
             InvoiceSyntax::Pdf => {
-                problems.push(Problem {
-                    source: name.clone(),
-                    line: 1,
-                    column: None,
-                    value: None,
-                    message: "is a PDF: Factur-X is not read yet; import its XML (CII) instead"
-                        .into(),
-                    severity: relance_formats::Severity::Error,
-                });
-                continue;
+                let mut rows = Vec::new();
+                let report =
+                    relance_formats::read_invoice_pdf(&name, &bytes, &mut |row| rows.push(row));
+                (rows, report)
             }
         };
         problems.extend(report.problems);
@@ -428,6 +429,7 @@ pub async fn import_payments_file(
         Some(PaymentFormat::Camt053) => PaymentSyntax::Camt053,
         Some(PaymentFormat::Cfonb120) => PaymentSyntax::Cfonb120,
         Some(PaymentFormat::Ofx) => PaymentSyntax::Ofx,
+        Some(PaymentFormat::Xlsx) => PaymentSyntax::Xlsx,
         None => detect_payment_syntax(&bytes),
     };
     let mut bank_entry = |entry: BankEntry| {
@@ -447,21 +449,25 @@ pub async fn import_payments_file(
         PaymentSyntax::Camt053 => relance_formats::read_camt053(&source, &bytes, &mut bank_entry),
         PaymentSyntax::Cfonb120 => relance_formats::read_cfonb120(&source, &bytes, &mut bank_entry),
         PaymentSyntax::Ofx => relance_formats::read_ofx(&source, &bytes, &mut bank_entry),
-        PaymentSyntax::Csv => {
-            let report =
-                relance_formats::read_payments_csv(&source, &bytes, &mut |row: PaymentRow| {
-                    records.push(PaymentRecord {
-                        line: row.line,
-                        date: row.date,
-                        amount: row.amount,
-                        reference: row.reference,
-                        customer_code: row.customer_code.map(|c| c.as_str().to_string()),
-                        invoice_number: row.invoice_number,
-                        bank_reference: row.bank_reference,
-                        payer_name: None,
-                        payer_iban: None,
-                    });
+        PaymentSyntax::Csv | PaymentSyntax::Xlsx => {
+            let read = if syntax == PaymentSyntax::Xlsx {
+                relance_formats::read_payments_xlsx
+            } else {
+                relance_formats::read_payments_csv
+            };
+            let report = read(&source, &bytes, &mut |row: PaymentRow| {
+                records.push(PaymentRecord {
+                    line: row.line,
+                    date: row.date,
+                    amount: row.amount,
+                    reference: row.reference,
+                    customer_code: row.customer_code.map(|c| c.as_str().to_string()),
+                    invoice_number: row.invoice_number,
+                    bank_reference: row.bank_reference,
+                    payer_name: None,
+                    payer_iban: None,
                 });
+            });
             (report, StatementSummary::default())
         }
     };

@@ -2,8 +2,10 @@
 
 mod admin;
 mod bench;
+mod bench_match;
 mod cases;
 mod demo;
+mod export;
 mod import;
 mod init;
 mod law;
@@ -23,7 +25,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command, ImportCommand, PortalCommand, TokenCommand, UserCommand};
 use crate::context::open_store;
 
-pub use import::import_invoices_file;
+pub use import::{import_invoices_file, import_payments_file};
 pub use law::rate_table as law_rates;
 
 /// Runs one command; `Ok(FAILURE)` for refusals already explained to the user.
@@ -54,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resolve(args) => cases::resolve(&store, creditor, args).await,
         Command::Hold(args) => cases::hold(&store, creditor, args).await,
         Command::Report(args) => report::run(&store, creditor, args).await,
+        Command::Export(args) => export::run(&store, creditor, args).await,
         Command::Reconcile(args) => reconcile::run(&store, creditor, args).await,
         Command::Penalties(args) => penalties::run(&store, args).await,
         Command::Rates(command) => law::rates(&store, command).await,

@@ -25,35 +25,7 @@ pub async fn run(
                 open_only: args.open,
             };
             let lines = store.invoice_lines(creditor.id, &filter).await?;
-            let headers = [
-                "number",
-                "kind",
-                "customer",
-                "customer_name",
-                "issue_date",
-                "due_date",
-                "amount",
-                "paid",
-                "open_amount",
-                "currency",
-            ];
-            let rows: Vec<Vec<String>> = lines
-                .iter()
-                .map(|l| {
-                    vec![
-                        l.number.clone(),
-                        l.kind.clone(),
-                        l.customer.clone(),
-                        l.customer_name.clone(),
-                        l.issue_date.clone(),
-                        l.due_date.clone(),
-                        l.amount.clone(),
-                        l.paid.clone(),
-                        l.open_amount.clone(),
-                        l.currency.clone(),
-                    ]
-                })
-                .collect();
+            let (headers, rows) = invoice_table(&lines);
             print_rows(args.format, &headers, &rows, &lines)?;
         }
         ReportKind::Prescription => {
@@ -140,36 +112,81 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Prints the aged balance with a total line per currency.
-pub async fn aging(
+/// The invoice list's columns and cells.
+pub(crate) fn invoice_table(
+    lines: &[relance_store::reports::InvoiceLine],
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let headers = vec![
+        "number",
+        "kind",
+        "customer",
+        "customer_name",
+        "issue_date",
+        "due_date",
+        "amount",
+        "paid",
+        "open_amount",
+        "currency",
+    ];
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.number.clone(),
+                l.kind.clone(),
+                l.customer.clone(),
+                l.customer_name.clone(),
+                l.issue_date.clone(),
+                l.due_date.clone(),
+                l.amount.clone(),
+                l.paid.clone(),
+                l.open_amount.clone(),
+                l.currency.clone(),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
+
+/// One line of the aged balance as JSON.
+#[derive(serde::Serialize)]
+pub(crate) struct AgingJson {
+    customer: String,
+    customer_name: String,
+    currency: String,
+    not_due: String,
+    #[serde(rename = "1_30")]
+    d1_30: String,
+    #[serde(rename = "31_60")]
+    d31_60: String,
+    #[serde(rename = "61_90")]
+    d61_90: String,
+    over_90: String,
+    total: String,
+    as_of: String,
+}
+
+/// The aged balance: columns, one row per customer and currency, the same as JSON, and the
+/// totals per currency (bucket sums then the grand total).
+pub(crate) struct AgingTable {
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    pub json: Vec<AgingJson>,
+    pub totals: std::collections::BTreeMap<String, [Decimal; 6]>,
+}
+
+pub(crate) async fn aging_table(
     store: &Store,
     creditor: &relance_store::creditors::CreditorRecord,
     as_of: chrono::NaiveDate,
     customer: Option<&str>,
-    format: OutputFormat,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<AgingTable> {
     let lines = store.aging(creditor.id, as_of, customer).await?;
     let mut headers = vec!["customer", "customer_name", "currency"];
     headers.extend(BUCKET_LABELS);
     headers.push("total");
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(lines.len() + 1);
     let mut totals: std::collections::BTreeMap<String, [Decimal; 6]> = Default::default();
-    #[derive(serde::Serialize)]
-    struct Json<'a> {
-        customer: &'a str,
-        customer_name: &'a str,
-        currency: &'a str,
-        not_due: String,
-        #[serde(rename = "1_30")]
-        d1_30: String,
-        #[serde(rename = "31_60")]
-        d31_60: String,
-        #[serde(rename = "61_90")]
-        d61_90: String,
-        over_90: String,
-        total: String,
-        as_of: String,
-    }
     let mut json = Vec::with_capacity(lines.len());
     for l in &lines {
         let t = totals
@@ -186,10 +203,10 @@ pub async fn aging(
         ];
         row.extend(l.buckets.iter().map(|b| b.to_string()));
         row.push(l.total().to_string());
-        json.push(Json {
-            customer: &l.customer,
-            customer_name: &l.customer_name,
-            currency: &l.currency,
+        json.push(AgingJson {
+            customer: l.customer.clone(),
+            customer_name: l.customer_name.clone(),
+            currency: l.currency.clone(),
             not_due: l.buckets[0].to_string(),
             d1_30: l.buckets[1].to_string(),
             d31_60: l.buckets[2].to_string(),
@@ -200,6 +217,28 @@ pub async fn aging(
         });
         rows.push(row);
     }
+    Ok(AgingTable {
+        headers,
+        rows,
+        json,
+        totals,
+    })
+}
+
+/// Prints the aged balance with a total line per currency.
+pub async fn aging(
+    store: &Store,
+    creditor: &relance_store::creditors::CreditorRecord,
+    as_of: chrono::NaiveDate,
+    customer: Option<&str>,
+    format: OutputFormat,
+) -> anyhow::Result<()> {
+    let AgingTable {
+        headers,
+        mut rows,
+        json,
+        totals,
+    } = aging_table(store, creditor, as_of, customer).await?;
     if format == OutputFormat::Table {
         for (currency, t) in &totals {
             let mut row = vec![
