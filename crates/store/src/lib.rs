@@ -21,6 +21,8 @@ pub mod matching;
 pub mod payments;
 pub mod policies;
 pub mod reports;
+mod run;
+pub mod templates;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;

@@ -13,6 +13,7 @@ mod reconcile;
 mod render;
 mod report;
 mod run;
+mod template;
 
 use std::process::ExitCode;
 
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rates(command) => law::rates(&store, command).await,
         Command::Policy(command) => policy::run(&store, creditor, command).await,
         Command::Render(args) => render::run(&store, creditor, args).await,
+        Command::Template(command) => template::run(&store, creditor, command).await,
         Command::Waive {
             invoice,
             reason,
