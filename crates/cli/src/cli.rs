@@ -150,6 +150,12 @@ pub enum Command {
     ///
     /// Example: relance litigation C001 --out dossier-C001.pdf
     Litigation(LitigationArgs),
+    /// Message templates: the built-in ones and the creditor's overrides (validated when saved,
+    /// kept with their history), and previews on sample data.
+    ///
+    /// Example: relance template set first_reminder --channel letter --lang fr --file relance1.txt
+    #[command(subcommand)]
+    Template(TemplateCommand),
     /// Measure performance on generated data.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -331,14 +337,88 @@ pub struct RenderArgs {
     #[arg(long)]
     pub customer: String,
     /// courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice or litigation.
+    #[arg(long, required_unless_present = "statement")]
+    pub step: Option<String>,
+    /// Render the customer's statement of account (relevé de compte, PDF) instead of a message.
+    #[arg(long, conflicts_with_all = ["step", "attach_statement"])]
+    pub statement: bool,
+    /// Attach the statement of account to the e-mail (.eml), next to the letter.
     #[arg(long)]
-    pub step: String,
+    pub attach_statement: bool,
     /// The day the message is dated (default: today).
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
-    /// The file to write: .pdf, .eml or .html.
+    /// The file to write: .pdf, .eml or .html (.pdf only with --statement).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// Which template: a step, the message it belongs to, a language and a part.
+#[derive(Debug, Args)]
+pub struct TemplateTarget {
+    /// courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice or litigation.
+    pub step: String,
+    /// The message: email, or letter (registered_letter, registered_letter_ar, phone_call and
+    /// task render as letters too).
+    #[arg(long, default_value = "letter")]
+    pub channel: String,
+    /// fr or en.
+    #[arg(long, default_value = "fr")]
+    pub lang: String,
+    /// Which part: body (the content, shared by the letter and both e-mail parts; the
+    /// default), subject, letter (letter channels), text or html (e-mail).
+    #[arg(long, default_value = "body")]
+    pub part: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// Every template, built-in or overridden (with its version).
+    List,
+    /// The variables and filters a template can use.
+    Variables,
+    /// The source in force of a template; --history lists its saved versions.
+    ///
+    /// Example: relance template show formal_notice --channel letter --lang fr
+    Show {
+        #[command(flatten)]
+        target: TemplateTarget,
+        #[arg(long)]
+        history: bool,
+    },
+    /// Save a new version of a template, refused unless it renders on sample data (unknown
+    /// variable, syntax error, sandbox escape, endless loop).
+    Set {
+        #[command(flatten)]
+        target: TemplateTarget,
+        /// The source (minijinja).
+        #[arg(long)]
+        file: PathBuf,
+        /// A note kept in the history.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Go back to the built-in template (a version of its own in the history).
+    Reset {
+        #[command(flatten)]
+        target: TemplateTarget,
+    },
+    /// Render a template on sample data to a file (.pdf, .html or .eml): the one in force, or
+    /// the unsaved source of --file.
+    ///
+    /// Example: relance template preview formal_notice --file draft.txt --out preview.pdf
+    Preview {
+        #[command(flatten)]
+        target: TemplateTarget,
+        /// An unsaved source to try instead of the one in force.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// The sample debtor: business or consumer.
+        #[arg(long, default_value = "business")]
+        debtor: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -716,6 +796,25 @@ pub enum BenchCommand {
         entries: usize,
         #[arg(long, default_value_t = 1_000_000)]
         invoices: usize,
+        /// Keep the generated files in this folder instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build a SQLite ledger of that size, then time a full planning run (`--full --dry-run`)
+    /// and a typical daily run (payments received from a share of the customers the day
+    /// after a first run); print times and peak memory of each.
+    ///
+    /// Example: relance bench run --customers 200000 --invoices 1000000
+    Run {
+        #[arg(long, default_value_t = 200_000)]
+        customers: usize,
+        /// Open invoices spread over the customers.
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
+        /// Share of the customers who pay something on the day of the daily run (their case
+        /// is then planned again), on top of the cases due that day anyway.
+        #[arg(long, default_value_t = 0.02)]
+        due_share: f64,
         /// Keep the generated files in this folder instead of a temporary one.
         #[arg(long)]
         dir: Option<PathBuf>,

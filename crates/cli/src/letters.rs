@@ -7,11 +7,11 @@
 use chrono::{Days, NaiveDate};
 use relance_core::law::{compute_penalties, PenaltyInput, RateTable};
 use relance_core::money::Money;
-use relance_core::party::CustomerKind;
+use relance_core::party::{CustomerKind, Language};
 use relance_core::planner::Channel;
 use relance_render::{
     CreditorInfo, DebtorInfo, InvoiceLine as RenderInvoiceLine, LetterData, PenaltyLines,
-    PriorContact, StepId,
+    PriorContact, StatementData, StatementLine, StepId,
 };
 use relance_store::creditors::CreditorRecord;
 use relance_store::customers::CustomerRecord;
@@ -208,6 +208,134 @@ pub fn build_letter(
     })
 }
 
+/// The creditor's letterhead.
+fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
+    CreditorInfo {
+        name: creditor.name.clone(),
+        address_lines: creditor.address.lines().map(String::from).collect(),
+        siren: creditor.siren.clone(),
+        rcs: None,
+        vat_number: None,
+        iban: creditor.iban.clone(),
+        bic: creditor.bic.clone(),
+        email: creditor.email.clone(),
+        phone: None,
+        signatory: None,
+        logo_jpeg: None,
+    }
+}
+
+fn debtor_info(customer: &CustomerRecord) -> DebtorInfo {
+    DebtorInfo {
+        name: customer.name.clone(),
+        address_lines: customer.address.lines().map(String::from).collect(),
+        customer_code: customer.code.clone(),
+        kind: customer.kind,
+        language: customer.language,
+        email: customer.emails.first().cloned(),
+    }
+}
+
+/// Where letters are written from: the town of the creditor's last address line.
+fn place_of(creditor: &CreditorRecord) -> String {
+    creditor
+        .address
+        .lines()
+        .last()
+        .map(|l| {
+            l.split_once(' ')
+                .map(|(_, city)| city)
+                .unwrap_or(l)
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// The statement of account (relevé de compte) of `customer` on `as_of`: each open invoice
+/// (its amount as a debit, what was already paid as a credit), open credit notes and payments
+/// not yet allocated; the running balance ends on what the customer owes.
+pub async fn statement_for(
+    store: &Store,
+    creditor: &CreditorRecord,
+    customer_code: &str,
+    as_of: NaiveDate,
+) -> anyhow::Result<StatementData> {
+    let customer = store
+        .customer_by_code(creditor.id, customer_code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("unknown customer \"{customer_code}\""))?;
+    let entries = store.statement_entries(creditor.id, customer.id).await?;
+    let fr = customer.language == Language::Fr;
+    let mut lines = Vec::with_capacity(entries.len() * 2);
+    for e in &entries {
+        let currency = relance_core::Currency::parse(&e.currency)?;
+        let money = |minor: i64| Money::from_minor(minor, currency);
+        let date = NaiveDate::parse_from_str(&e.date, "%Y-%m-%d")?;
+        let due_date = match &e.due_date {
+            Some(d) => Some(NaiveDate::parse_from_str(d, "%Y-%m-%d")?),
+            None => None,
+        };
+        match e.kind.as_str() {
+            "invoice" => {
+                lines.push(StatementLine {
+                    date,
+                    reference: e.reference.clone(),
+                    label: if fr { "Facture" } else { "Invoice" }.into(),
+                    due_date,
+                    debit: Some(money(e.total_minor)),
+                    credit: None,
+                });
+                if e.settled_minor != 0 {
+                    lines.push(StatementLine {
+                        date,
+                        reference: e.reference.clone(),
+                        label: if fr { "Déjà réglé" } else { "Already paid" }.into(),
+                        due_date: None,
+                        debit: None,
+                        credit: Some(money(e.settled_minor)),
+                    });
+                }
+            }
+            "credit_note" => lines.push(StatementLine {
+                date,
+                reference: e.reference.clone(),
+                label: if fr { "Avoir" } else { "Credit note" }.into(),
+                due_date,
+                debit: None,
+                credit: Some(money(-e.open_minor)),
+            }),
+            _ => lines.push(StatementLine {
+                date,
+                reference: e.reference.clone(),
+                label: if fr {
+                    "Règlement non affecté"
+                } else {
+                    "Unallocated payment"
+                }
+                .into(),
+                due_date: None,
+                debit: None,
+                credit: Some(money(-e.open_minor)),
+            }),
+        }
+    }
+    let currencies: std::collections::BTreeSet<&str> =
+        entries.iter().map(|e| e.currency.as_str()).collect();
+    anyhow::ensure!(
+        currencies.len() <= 1,
+        "the open items of {customer_code} are in several currencies ({}): no single balance to state",
+        currencies.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    Ok(StatementData {
+        creditor: creditor_info(creditor),
+        debtor: debtor_info(&customer),
+        place: place_of(creditor),
+        date: as_of,
+        lines,
+        payment_reference: customer.code.clone(),
+    })
+}
+
 fn penalties_of(
     table: &[RenderInvoiceLine],
     kind: CustomerKind,
@@ -232,40 +360,11 @@ fn penalties_of(
 /// The sender, the addressee and the place a document is written from (the creditor's city).
 pub fn letter_parties(
     creditor: &CreditorRecord,
-    customer: &relance_store::customers::CustomerRecord,
+    customer: &CustomerRecord,
 ) -> (CreditorInfo, DebtorInfo, String) {
-    let address_lines: Vec<String> = creditor.address.lines().map(String::from).collect();
-    let place = address_lines
-        .last()
-        .map(|l| {
-            l.split_once(' ')
-                .map(|(_, city)| city)
-                .unwrap_or(l)
-                .to_string()
-        })
-        .unwrap_or_default();
     (
-        CreditorInfo {
-            name: creditor.name.clone(),
-            address_lines,
-            siren: creditor.siren.clone(),
-            rcs: None,
-            vat_number: None,
-            iban: creditor.iban.clone(),
-            bic: creditor.bic.clone(),
-            email: creditor.email.clone(),
-            phone: None,
-            signatory: None,
-            logo_jpeg: None,
-        },
-        DebtorInfo {
-            name: customer.name.clone(),
-            address_lines: customer.address.lines().map(String::from).collect(),
-            customer_code: customer.code.clone(),
-            kind: customer.kind,
-            language: customer.language,
-            email: customer.emails.first().cloned(),
-        },
-        place,
+        creditor_info(creditor),
+        debtor_info(customer),
+        place_of(creditor),
     )
 }

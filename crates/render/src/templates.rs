@@ -84,6 +84,22 @@ impl Part {
         Part::Letter,
     ];
 
+    /// The part's name: `subject`, `body`, `text`, `html`, `letter`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Part::Subject => "subject",
+            Part::Body => "body",
+            Part::Text => "text",
+            Part::Html => "html",
+            Part::Letter => "letter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Part> {
+        let text = text.trim().to_ascii_lowercase();
+        Part::ALL.into_iter().find(|p| p.as_str() == text)
+    }
+
     fn file_name(&self) -> &'static str {
         match self {
             Part::Subject => "subject.txt",
@@ -130,7 +146,8 @@ impl TemplateKey {
         )
     }
 
-    fn all() -> impl Iterator<Item = TemplateKey> {
+    /// Every template of the set: each step, language and part.
+    pub fn all() -> impl Iterator<Item = TemplateKey> {
         StepId::ALL.into_iter().flat_map(|step| {
             [Language::Fr, Language::En]
                 .into_iter()

@@ -22,8 +22,8 @@ use relance_core::ids::{CreditorId, CustomerId, ItemId};
 use relance_core::ledger::ItemKind;
 use relance_core::money::{Currency, Money};
 use relance_core::planner::{
-    plan, status_on, CaseCustomer, CaseItem, CasePlan, CaseState, CaseStatus, Hold, NoticeSent,
-    PlannedAction, Policy, PromiseToPay, StepDone,
+    CaseCustomer, CaseItem, CaseState, CaseStatus, Hold, NoticeSent, PlannedAction, Policy,
+    PromiseToPay, StepDone,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -41,7 +41,7 @@ pub const PENDING: &str = "0000-00-00";
 
 /// What only the case knows, stored as JSON in `cases.state`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct CaseMemory {
+pub(crate) struct CaseMemory {
     #[serde(default)]
     cycle: u32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -57,7 +57,7 @@ struct CaseMemory {
 }
 
 impl CaseMemory {
-    fn of(state: &CaseState) -> CaseMemory {
+    pub(crate) fn of(state: &CaseState) -> CaseMemory {
         CaseMemory {
             cycle: state.cycle,
             history: state.history.clone(),
@@ -66,6 +66,16 @@ impl CaseMemory {
             resume_on: state.resume_on,
             notices: state.notices.clone(),
         }
+    }
+
+    /// Puts the stored memory back into a case rebuilt from the ledger.
+    pub(crate) fn restore(self, state: &mut CaseState) {
+        state.cycle = self.cycle;
+        state.history = self.history;
+        state.holds = self.holds;
+        state.resume_on = self.resume_on;
+        state.notices = self.notices;
+        state.promise = self.promise;
     }
 }
 
@@ -97,8 +107,6 @@ pub struct CaseLine {
 struct LoadedCase {
     id: i64,
     state: CaseState,
-    /// As stored when the case was loaded (and locked).
-    next_action_on: Option<String>,
 }
 
 /// The invoice a command names, with its owner.
@@ -112,7 +120,7 @@ struct NamedInvoice {
 
 type Tx = Transaction<'static, Any>;
 
-fn status_text(status: CaseStatus) -> String {
+pub(crate) fn status_text(status: CaseStatus) -> String {
     match status {
         CaseStatus::NothingOverdue => "nothing_overdue",
         CaseStatus::BelowMinimum => "below_minimum",
@@ -162,6 +170,59 @@ pub(crate) async fn mark_pending(
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The `reminder_cancelled` event of an outbox entry cancelled on `on`.
+pub(crate) fn cancel_event(
+    creditor: CreditorId,
+    customer: CustomerId,
+    case_closed: bool,
+    on: NaiveDate,
+    key: String,
+    step: String,
+    invoices: Vec<String>,
+) -> NewEvent {
+    let why = if case_closed {
+        "nothing is left to chase"
+    } else {
+        "the invoices it lists are settled or disputed"
+    };
+    NewEvent {
+        creditor,
+        customer: Some(customer),
+        item: None,
+        kind: "reminder_cancelled".into(),
+        occurred_on: on,
+        summary: format!("{step} for {} cancelled: {why}", invoices.join(", ")),
+        data: serde_json::json!({ "key": key, "step": step, "invoices": invoices }),
+    }
+}
+
+/// The `reminder_planned` event of an action written to the outbox (its channels are those
+/// actually written).
+pub(crate) fn reminder_planned_event(
+    creditor: CreditorId,
+    customer: CustomerId,
+    as_of: NaiveDate,
+    done: &PlannedAction,
+) -> NewEvent {
+    let channels: Vec<&str> = done.channels.iter().map(|c| c.as_str()).collect();
+    NewEvent {
+        creditor,
+        customer: Some(customer),
+        item: done.item_ids.first().copied().filter(|i| i.0 > 0),
+        kind: "reminder_planned".into(),
+        occurred_on: as_of,
+        summary: format!("{} ({}): {}", done.step, channels.join(", "), done.reason),
+        data: serde_json::json!({
+            "key": done.key,
+            "step": done.step,
+            "channels": channels,
+            "invoices": done.invoices,
+            "amount_due": done.amount_due.to_plain_string(),
+            "currency": done.amount_due.currency.code(),
+        }),
+    }
 }
 
 /// Cancels the planned actions of a customer whose invoices are all settled (open amount zero
@@ -225,29 +286,16 @@ pub(crate) async fn cancel_settled(
         }
     }
     for (key, step, invoices) in keys {
-        let why = if case_closed {
-            "nothing is left to chase"
-        } else {
-            "the invoices it lists are settled or disputed"
-        };
         append(
             &mut **tx,
-            &NewEvent {
-                creditor,
-                customer: Some(customer),
-                item: None,
-                kind: "reminder_cancelled".into(),
-                occurred_on: on,
-                summary: format!("{step} for {} cancelled: {why}", invoices.join(", ")),
-                data: serde_json::json!({ "key": key, "step": step, "invoices": invoices }),
-            },
+            &cancel_event(creditor, customer, case_closed, on, key, step, invoices),
         )
         .await?;
     }
     Ok(cancelled)
 }
 
-async fn calendar_of(tx: &mut Tx, creditor: CreditorId) -> Result<BusinessCalendar> {
+pub(crate) async fn calendar_of(tx: &mut Tx, creditor: CreditorId) -> Result<BusinessCalendar> {
     let alsace: Option<i64> =
         sqlx::query_scalar("SELECT alsace_moselle FROM creditors WHERE id = $1")
             .bind(creditor.0)
@@ -295,7 +343,7 @@ async fn case_row(
 
 /// Builds the case of a customer from the ledger and its stored memory.
 async fn load_case(tx: &mut Tx, creditor: CreditorId, customer: CustomerId) -> Result<LoadedCase> {
-    let (id, state_text, next_action_on) = case_row(tx, creditor, customer).await?;
+    let (id, state_text, _) = case_row(tx, creditor, customer).await?;
     let memory: CaseMemory = serde_json::from_str(&state_text)
         .map_err(|e| StoreError::Corrupt(format!("case {id}: state: {e}")))?;
     let row = sqlx::query(&format!(
@@ -390,11 +438,7 @@ async fn load_case(tx: &mut Tx, creditor: CreditorId, customer: CustomerId) -> R
         }
         None => None,
     };
-    Ok(LoadedCase {
-        id,
-        state,
-        next_action_on,
-    })
+    Ok(LoadedCase { id, state })
 }
 
 /// Writes a case's memory, status and next date.
@@ -424,45 +468,6 @@ async fn save_case(
     Ok(())
 }
 
-/// Inserts one action (a row per channel) unless already there; returns the channels written.
-async fn insert_action(tx: &mut Tx, action: &PlannedAction) -> Result<PlannedAction> {
-    let invoices = serde_json::to_string(&action.invoices)
-        .map_err(|e| StoreError::Corrupt(format!("action {}: {e}", action.key)))?;
-    let amount = action.amount_due.to_minor()?;
-    let now = now_text();
-    let mut written = action.clone();
-    written.channels.clear();
-    for channel in &action.channels {
-        let done = sqlx::query(
-            "INSERT INTO actions (creditor_id, customer_id, idempotency_key, channel, step, notice, cycle, \
-             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'planned', $10, $11, $12, $13, $14, $15) \
-             ON CONFLICT (creditor_id, idempotency_key, channel) DO NOTHING",
-        )
-        .bind(action.creditor.0)
-        .bind(action.customer.0)
-        .bind(&action.key)
-        .bind(channel.as_str())
-        .bind(&action.step)
-        .bind(i64::from(action.is_notice))
-        .bind(i64::from(action.cycle))
-        .bind(action.on.to_string())
-        .bind(action.due_on.to_string())
-        .bind(&invoices)
-        .bind(amount)
-        .bind(action.amount_due.currency.code().to_string())
-        .bind(&action.reason)
-        .bind(now.clone())
-        .bind(now.clone())
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() > 0 {
-            written.channels.push(*channel);
-        }
-    }
-    Ok(written)
-}
-
 /// Finds an invoice by number.
 async fn named_invoice(tx: &mut Tx, creditor: CreditorId, number: &str) -> Result<NamedInvoice> {
     let row = sqlx::query(
@@ -485,84 +490,17 @@ async fn named_invoice(tx: &mut Tx, creditor: CreditorId, number: &str) -> Resul
 }
 
 impl Store {
-    /// Plans and carries out the runs of day `as_of`: for each case due (or every case with
-    /// `full`), plans it with the core planner, writes its actions to the outbox (one row per
-    /// channel, once), records a `reminder_planned` event per action and stores the case's new
-    /// state and `next_action_on`; one transaction per case. Returns the actions written (with
-    /// `dry_run`, those that would be), by customer code.
-    #[tracing::instrument(skip(self))]
-    pub async fn run_day(
-        &self,
-        creditor: CreditorId,
-        options: RunOptions,
-    ) -> Result<Vec<PlannedAction>> {
-        let as_of = options.as_of;
-        let mut tx = self.pool.begin().await?;
-        let calendar = calendar_of(&mut tx, creditor).await?;
-        let policies = crate::policies::load_policies(&mut *tx, creditor).await?;
-        if options.full && !options.dry_run {
-            // Customers with items but no case yet (none, when every import went through the
-            // store): give them one.
-            sqlx::query(
-                "INSERT INTO cases (creditor_id, customer_id, next_action_on, updated_at) \
-                 SELECT DISTINCT i.creditor_id, i.customer_id, $2, $3 FROM items i WHERE i.creditor_id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.creditor_id = i.creditor_id AND c.customer_id = i.customer_id)",
-            )
-            .bind(creditor.0)
-            .bind(PENDING)
-            .bind(now_text())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let due = if options.full {
-            sqlx::query(
-                "SELECT k.customer_id, c.kind, c.tags, c.policy_id FROM cases k JOIN customers c ON c.id = k.customer_id \
-                 WHERE k.creditor_id = $1 ORDER BY c.code",
-            )
-            .bind(creditor.0)
-            .fetch_all(&mut *tx)
-            .await?
-        } else {
-            sqlx::query(
-                "SELECT k.customer_id, c.kind, c.tags, c.policy_id FROM cases k JOIN customers c ON c.id = k.customer_id \
-                 WHERE k.creditor_id = $1 AND k.next_action_on <= $2 ORDER BY c.code",
-            )
-            .bind(creditor.0)
-            .bind(as_of.to_string())
-            .fetch_all(&mut *tx)
-            .await?
-        };
-        tx.commit().await?;
-        let mut customers = Vec::with_capacity(due.len());
-        for row in &due {
-            let kind = relance_core::party::CustomerKind::parse(&row.try_get::<String, _>("kind")?)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let tags = crate::customers::split_list(&row.try_get::<String, _>("tags")?);
-            let named: Option<String> = row.try_get("policy_id")?;
-            let policy = crate::policies::policy_for(&policies, kind, &tags, named.as_deref());
-            customers.push((CustomerId(row.try_get("customer_id")?), policy));
-        }
-        let mut out = Vec::new();
-        for (customer, policy) in customers {
-            let mut tx = self.pool.begin().await?;
-            let written = run_case(
-                &mut tx,
-                creditor,
-                customer,
-                policy,
-                &calendar,
-                as_of,
-                options.full,
-            )
-            .await?;
-            if options.dry_run {
-                tx.rollback().await?;
-            } else {
-                tx.commit().await?;
-            }
-            out.extend(written);
-        }
-        Ok(out)
+    /// How many cases the creditor has (`None`), or how many a run of `as_of` would plan.
+    pub async fn cases_due(&self, creditor: CreditorId, as_of: Option<NaiveDate>) -> Result<i64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cases WHERE creditor_id = $1 \
+             AND ($2 = '' OR next_action_on <= $2)",
+        )
+        .bind(creditor.0)
+        .bind(as_of.map(|d| d.to_string()).unwrap_or_default())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n)
     }
 
     /// Records a promise to pay for the case of `invoice`'s customer, made on `at`: the case
@@ -851,71 +789,4 @@ pub struct ActionRow {
     pub planned_on: String,
     pub customer: String,
     pub invoices: Vec<String>,
-}
-
-/// Plans one case on `as_of` inside `tx` and records what it decided.
-async fn run_case(
-    tx: &mut Tx,
-    creditor: CreditorId,
-    customer: CustomerId,
-    policy: &Policy,
-    calendar: &BusinessCalendar,
-    as_of: NaiveDate,
-    full: bool,
-) -> Result<Vec<PlannedAction>> {
-    let mut case = load_case(tx, creditor, customer).await?;
-    let due = case
-        .next_action_on
-        .as_deref()
-        .is_some_and(|next| next <= as_of.to_string().as_str());
-    if !full && !due {
-        // Planned meanwhile by another run.
-        return Ok(Vec::new());
-    }
-    let decided: CasePlan = plan(&case.state, policy, calendar, as_of);
-    let closed = matches!(
-        decided.status,
-        CaseStatus::NothingOverdue | CaseStatus::BelowMinimum
-    );
-    cancel_settled(tx, creditor, customer, closed, as_of).await?;
-    let mut written = Vec::with_capacity(decided.actions.len());
-    for action in &decided.actions {
-        let done = insert_action(tx, action).await?;
-        if done.channels.is_empty() {
-            continue;
-        }
-        let channels: Vec<&str> = done.channels.iter().map(|c| c.as_str()).collect();
-        append(
-            &mut **tx,
-            &NewEvent {
-                creditor,
-                customer: Some(customer),
-                item: done.item_ids.first().copied().filter(|i| i.0 > 0),
-                kind: "reminder_planned".into(),
-                occurred_on: as_of,
-                summary: format!("{} ({}): {}", done.step, channels.join(", "), done.reason),
-                data: serde_json::json!({
-                    "key": done.key,
-                    "step": done.step,
-                    "channels": channels,
-                    "invoices": done.invoices,
-                    "amount_due": done.amount_due.to_plain_string(),
-                    "currency": done.amount_due.currency.code(),
-                }),
-            },
-        )
-        .await?;
-        written.push(done);
-    }
-    case.state.apply_plan(&decided);
-    // Where the case stands once the day's actions are done (a last step makes it exhausted).
-    let status = status_on(&case.state, policy, as_of);
-    save_case(
-        tx,
-        &case,
-        Some(status_text(status)),
-        decided.next_action_on.map(|d| d.to_string()),
-    )
-    .await?;
-    Ok(written)
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use relance_core::ids::{CreditorId, CustomerId, ItemId};
 use sqlx::{Any, Row};
 
-use crate::db::now_text;
+use crate::db::{now_text, value_rows, Backend};
 use crate::error::Result;
 use crate::Store;
 
@@ -56,6 +56,36 @@ where
     .bind(event.data.to_string())
     .execute(executor)
     .await?;
+    Ok(())
+}
+
+/// Appends events inside the caller's transaction, in order, with multi-row inserts.
+pub(crate) async fn append_many(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    events: &[NewEvent],
+) -> Result<()> {
+    let now = now_text();
+    for part in events.chunks(1000) {
+        let sql = format!(
+            "INSERT INTO events (creditor_id, customer_id, item_id, kind, occurred_on, recorded_at, summary, data) \
+             VALUES {}",
+            value_rows(backend, part.len(), 8)
+        );
+        let mut query = sqlx::query(&sql);
+        for event in part {
+            query = query
+                .bind(event.creditor.0)
+                .bind(event.customer.map(|c| c.0))
+                .bind(event.item.map(|i| i.0))
+                .bind(event.kind.as_str())
+                .bind(event.occurred_on.to_string())
+                .bind(now.as_str())
+                .bind(event.summary.as_str())
+                .bind(event.data.to_string());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -22,7 +22,9 @@ pub mod outbox;
 pub mod payments;
 pub mod policies;
 pub mod reports;
+mod run;
 pub mod tasks;
+pub mod templates;
 pub mod users;
 pub mod web_queries;
 

@@ -42,6 +42,24 @@ pub struct PaymentLine {
     pub source: String,
 }
 
+/// One line of a customer's statement of account: an open invoice or credit note, or a payment
+/// not yet allocated. Amounts in minor units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatementEntry {
+    /// `invoice`, `credit_note` or `payment`.
+    pub kind: String,
+    pub date: String,
+    pub reference: String,
+    pub due_date: Option<String>,
+    pub currency: String,
+    pub total_minor: i64,
+    /// Already paid or credited on the item (0 for a payment).
+    pub settled_minor: i64,
+    /// What is still open: positive for an invoice, negative for a credit (a credit note or
+    /// the unallocated part of a payment).
+    pub open_minor: i64,
+}
+
 /// Filters of the invoice list.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
@@ -50,6 +68,64 @@ pub struct InvoiceFilter {
 }
 
 impl Store {
+    /// What a customer's statement of account lists: the open invoices and credit notes by due
+    /// date, then the payments not yet allocated by date of receipt.
+    pub async fn statement_entries(
+        &self,
+        creditor: CreditorId,
+        customer: relance_core::ids::CustomerId,
+    ) -> Result<Vec<StatementEntry>> {
+        let items = sqlx::query(
+            "SELECT kind, number, issue_date, due_date, currency, total_minor, \
+             paid_outside_minor + allocated_minor AS settled_minor, open_minor FROM items \
+             WHERE creditor_id = $1 AND customer_id = $2 AND open_minor <> 0 ORDER BY due_date, number",
+        )
+        .bind(creditor.0)
+        .bind(customer.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(items.len());
+        for row in &items {
+            out.push(StatementEntry {
+                kind: row.try_get("kind")?,
+                date: row.try_get("issue_date")?,
+                reference: row.try_get("number")?,
+                due_date: Some(row.try_get("due_date")?),
+                currency: row.try_get("currency")?,
+                total_minor: row.try_get("total_minor")?,
+                settled_minor: row.try_get("settled_minor")?,
+                open_minor: row.try_get("open_minor")?,
+            });
+        }
+        let payments = sqlx::query(
+            "SELECT id, received_on, reference, currency, amount_minor, unallocated_minor FROM payments \
+             WHERE creditor_id = $1 AND customer_id = $2 AND unallocated_minor > 0 ORDER BY received_on, id",
+        )
+        .bind(creditor.0)
+        .bind(customer.0)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &payments {
+            let reference: String = row.try_get("reference")?;
+            let id: i64 = row.try_get("id")?;
+            out.push(StatementEntry {
+                kind: "payment".into(),
+                date: row.try_get("received_on")?,
+                reference: if reference.is_empty() {
+                    format!("#{id}")
+                } else {
+                    reference
+                },
+                due_date: None,
+                currency: row.try_get("currency")?,
+                total_minor: row.try_get("amount_minor")?,
+                settled_minor: 0,
+                open_minor: -row.try_get::<i64, _>("unallocated_minor")?,
+            });
+        }
+        Ok(out)
+    }
+
     /// Invoices and credit notes, by customer then due date.
     pub async fn invoice_lines(
         &self,

@@ -698,3 +698,96 @@ on_both_databases!(
         );
     }
 );
+
+// More customers than a run handles in one batch (1,000): the batches join up without a gap or
+// a double, incremental and full runs agree day by day, and payments cancel across batches.
+on_both_databases!(
+    runs_over_several_batches_match_full_runs,
+    |db: TestDb| async move {
+        let store = db.store;
+        let a = creditor(&store, "Incremental").await;
+        let b = creditor(&store, "Full").await;
+        let customers = 1_234;
+        let mut records = Vec::new();
+        for n in 0..customers {
+            let code = format!("C{n:04}");
+            records.push(invoice(
+                &format!("F-{n:04}"),
+                &code,
+                "2026-02-04",
+                "1200.00",
+            ));
+            if n % 7 == 0 {
+                records.push(invoice(&format!("G-{n:04}"), &code, "2026-02-19", "300.00"));
+            }
+        }
+        let payers: Vec<usize> = (0..customers).filter(|n| n % 11 == 3).collect();
+        let payments: Vec<PaymentRecord> = payers
+            .iter()
+            .map(|n| PaymentRecord {
+                line: 2,
+                date: d("2026-02-06"),
+                amount: eur("1200.00"),
+                reference: format!("VIR F-{n:04}"),
+                customer_code: None,
+                invoice_number: Some(format!("F-{n:04}")),
+                bank_reference: None,
+                payer_name: None,
+                payer_iban: None,
+            })
+            .collect();
+        for c in [a, b] {
+            import(&store, c, records.clone()).await;
+        }
+        let mut day = d("2026-01-26");
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        while day <= d("2026-02-16") {
+            let on = day.to_string();
+            if on == "2026-02-06" {
+                for c in [a, b] {
+                    let PaymentImport::Done(_) = store
+                        .import_payments(c, "bank.csv", &payments, day)
+                        .await
+                        .expect("payments")
+                    else {
+                        panic!("payments refused");
+                    };
+                }
+            }
+            let incremental = run(&store, a, &on).await;
+            let full = run_opts(&store, b, &on, false, true).await;
+            assert_eq!(incremental, full, "{on}");
+            // In customer order, one step per customer and day at most.
+            let mut seen = std::collections::BTreeSet::new();
+            let mut sorted = incremental.clone();
+            sorted.sort();
+            assert_eq!(sorted, incremental, "{on}: not in customer order");
+            for line in &incremental {
+                let customer = line.split(' ').nth(1).expect("customer").to_string();
+                let step = line.split(' ').nth(2).expect("step").to_string();
+                if step != "courtesy_notice" {
+                    assert!(seen.insert(customer), "{on}: two steps for a customer");
+                }
+                *counts.entry(format!("{on} {step}")).or_default() += 1;
+            }
+            assert!(
+                run(&store, a, &on).await.is_empty(),
+                "{on}: a second run wrote again"
+            );
+            day = day.succ_opt().expect("next day");
+        }
+        let count = |key: &str| counts.get(key).copied().unwrap_or(0);
+        let second_invoices = (0..customers).filter(|n| n % 7 == 0).count();
+        assert_eq!(count("2026-01-30 courtesy_notice"), customers);
+        assert_eq!(count("2026-02-05 first_reminder"), customers);
+        // The payers of 02-06 are not called on 02-09; every other customer is.
+        assert_eq!(count("2026-02-09 phone_call"), customers - payers.len());
+        assert_eq!(
+            count("2026-02-13 second_reminder"),
+            customers - payers.len()
+        );
+        // Courtesy notices of the second invoices, five days before 02-19 (a Saturday, so the
+        // Monday after).
+        assert_eq!(count("2026-02-16 courtesy_notice"), second_invoices);
+    }
+);

@@ -23,6 +23,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             dir,
         } => import(lines, customers.max(1), dir).await,
         BenchCommand::Send(args) => send(args).await,
+        BenchCommand::Run {
+            customers,
+            invoices,
+            due_share,
+            dir,
+        } => crate::commands::bench_run::plan_run(customers.max(1), invoices, due_share, dir).await,
         BenchCommand::Match {
             entries,
             invoices,
@@ -191,7 +197,11 @@ async fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_csv(path: &std::path::Path, lines: usize, customers: usize) -> anyhow::Result<()> {
+pub(super) fn write_csv(
+    path: &std::path::Path,
+    lines: usize,
+    customers: usize,
+) -> anyhow::Result<()> {
     let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     writeln!(
@@ -230,7 +240,7 @@ fn write_csv(path: &std::path::Path, lines: usize, customers: usize) -> anyhow::
     Ok(())
 }
 
-fn peak_memory() -> Option<String> {
+pub(super) fn peak_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod bench_match;
+mod bench_run;
 mod cases;
 mod demo;
 mod export;
@@ -18,6 +19,7 @@ mod report;
 mod run;
 mod send;
 mod tasks;
+mod template;
 mod web;
 
 use std::process::ExitCode;
@@ -65,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tasks(args) => tasks::tasks(&store, creditor, args).await,
         Command::Call(args) => tasks::call(&store, creditor, args).await,
         Command::Litigation(args) => litigation::run(&store, creditor, args).await,
+        Command::Template(command) => template::run(&store, creditor, command).await,
         Command::Waive {
             invoice,
             reason,

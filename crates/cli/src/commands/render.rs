@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use relance_core::planner::Channel;
-use relance_render::{build_email, render_letter_pdf, EmailEnvelope, StepId, Templates};
+use relance_render::{build_email, render_letter_pdf, render_statement_pdf, EmailEnvelope, StepId};
 use relance_store::Store;
 
 use crate::cli::RenderArgs;
@@ -16,10 +16,33 @@ pub async fn run(
     args: RenderArgs,
 ) -> anyhow::Result<ExitCode> {
     let creditor = creditor(store, wanted).await?;
-    let step = StepId::parse(&args.step).ok_or_else(|| {
+    let as_of = args.as_of.unwrap_or_else(|| today_for(&creditor));
+    if args.statement {
+        let statement =
+            crate::letters::statement_for(store, &creditor, &args.customer, as_of).await?;
+        anyhow::ensure!(
+            args.out
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("pdf")),
+            "--statement writes a PDF: --out must end in .pdf"
+        );
+        let bytes = render_statement_pdf(&statement)?;
+        std::fs::write(&args.out, &bytes)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        println!(
+            "{} written ({} bytes): statement of account of {} ({} lines)",
+            args.out.display(),
+            bytes.len(),
+            args.customer,
+            statement.lines.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let step_name = args.step.clone().unwrap_or_default();
+    let step = StepId::parse(&step_name).ok_or_else(|| {
         anyhow::anyhow!(
             "--step \"{}\" is not a step: {}",
-            args.step,
+            step_name,
             StepId::ALL
                 .iter()
                 .map(|s| s.as_str())
@@ -27,13 +50,15 @@ pub async fn run(
                 .join(", ")
         )
     })?;
-    let as_of = args.as_of.unwrap_or_else(|| today_for(&creditor));
     let extension = args
         .out
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
+    if args.attach_statement && extension != "eml" {
+        anyhow::bail!("--attach-statement goes with an e-mail: --out must end in .eml");
+    }
     let channel = match (extension.as_str(), step) {
         ("pdf", StepId::FormalNotice) => Channel::RegisteredLetterAr,
         ("pdf", StepId::SecondReminder) => Channel::RegisteredLetter,
@@ -43,7 +68,7 @@ pub async fn run(
     let data =
         crate::letters::letter_for(store, &creditor, &args.customer, step, channel, as_of, None)
             .await?;
-    let templates = Templates::new()?;
+    let templates = crate::commands::template::templates_for(store, creditor.id).await?;
     let bytes = match extension.as_str() {
         "pdf" => render_letter_pdf(&data, &templates)?,
         "html" => templates.render_message(&data)?.html.into_bytes(),
@@ -60,6 +85,24 @@ pub async fn run(
                 )
             })?;
             let letter = render_letter_pdf(&data, &templates)?;
+            let mut attachments = vec![(
+                format!("{}-{}.pdf", step.as_str(), data.debtor.customer_code),
+                "application/pdf".to_string(),
+                letter,
+            )];
+            if args.attach_statement {
+                let statement =
+                    crate::letters::statement_for(store, &creditor, &args.customer, as_of).await?;
+                let name = match data.debtor.language {
+                    relance_core::party::Language::Fr => "releve-de-compte",
+                    relance_core::party::Language::En => "statement-of-account",
+                };
+                attachments.push((
+                    format!("{name}-{}.pdf", data.debtor.customer_code),
+                    "application/pdf".to_string(),
+                    render_statement_pdf(&statement)?,
+                ));
+            }
             let envelope = EmailEnvelope {
                 from_name: creditor.name.clone(),
                 from_address: from.clone(),
@@ -78,11 +121,7 @@ pub async fn run(
                     as_of,
                     from.rsplit('@').next().unwrap_or("relance")
                 ),
-                attachments: vec![(
-                    format!("{}-{}.pdf", step.as_str(), data.debtor.customer_code),
-                    "application/pdf".into(),
-                    letter,
-                )],
+                attachments,
             };
             build_email(&envelope, &message)?
         }

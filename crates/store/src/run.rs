@@ -1,0 +1,541 @@
+//! The daily run (`relance run`), batched: set-based reads and multi-row writes per chunk of
+//! customers, the pure core planner in memory in between.
+//!
+//! A run reads the list of cases to plan (due ones, or all with `--full`) in code order, then
+//! handles them in chunks of [`CHUNK`] customers, one transaction per chunk:
+//!
+//! 1. lock the chunk's case rows and read their memory (`UPDATE … RETURNING`: the first statement
+//!    writes, so SQLite takes its write lock and PostgreSQL locks the rows; a case planned
+//!    meanwhile by another run is then skipped);
+//! 2. read the open items (with their dispute flag) and the unallocated credits of the whole
+//!    chunk in one query each;
+//! 3. plan each case with [`relance_core::planner::plan`];
+//! 4. cancel the planned outbox rows that are settled (one read, one update), insert the new
+//!    actions (`INSERT … ON CONFLICT DO NOTHING RETURNING`, so a second run writes nothing), the
+//!    events, and the new case states (an upsert on the case key), each as multi-row statements.
+//!
+//! The result is the same as planning each case in its own transaction (the tests of
+//! `tests/cases.rs` and `cli/tests/run.rs` hold on both engines); the cost is a handful of
+//! statements per thousand customers, so a daily run costs in proportion to the cases due.
+
+use std::collections::{HashMap, HashSet};
+
+use relance_core::calendar::BusinessCalendar;
+use relance_core::ids::{CreditorId, CustomerId, ItemId};
+use relance_core::ledger::ItemKind;
+use relance_core::money::{Currency, Money};
+use relance_core::party::CustomerKind;
+use relance_core::planner::{
+    plan, status_on, CaseCustomer, CaseItem, CaseState, CaseStatus, PlannedAction, Policy,
+};
+use sqlx::{Any, Row, Transaction};
+
+use crate::cases::{
+    calendar_of, cancel_event, reminder_planned_event, status_text, CaseMemory, RunOptions, PENDING,
+};
+use crate::db::{now_text, placeholder_list, value_rows, Backend};
+use crate::error::{Result, StoreError};
+use crate::events::{append_many, NewEvent};
+use crate::imports::parse_date;
+use crate::Store;
+
+/// Customers planned per transaction.
+const CHUNK: usize = 1000;
+/// Rows per multi-row insert (16 columns: 16,000 parameters, under both engines' limits).
+const INSERT_ROWS: usize = 1000;
+
+type Tx = Transaction<'static, Any>;
+
+/// A case to plan, as listed at the start of the run.
+struct DueCustomer<'p> {
+    id: i64,
+    code: String,
+    kind: CustomerKind,
+    has_email: bool,
+    policy: &'p Policy,
+}
+
+/// A case loaded in a chunk, with what the planner decided.
+struct ChunkCase<'c, 'p> {
+    customer: &'c DueCustomer<'p>,
+    state: CaseState,
+}
+
+/// A planned outbox row of a case, read to see whether it is to be cancelled.
+struct QueuedAction {
+    id: i64,
+    key: String,
+    step: String,
+    notice: i64,
+    invoices: Vec<String>,
+}
+
+/// A case's new memory, status and next date, to write.
+struct CaseUpdate {
+    customer: i64,
+    cycle: i64,
+    memory: String,
+    status: String,
+    last_step: Option<String>,
+    next_action_on: Option<String>,
+}
+
+/// `$n`, or `?` on SQLite (see [`value_rows`]: never both in one statement).
+fn p(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+impl Store {
+    /// Plans and carries out the runs of day `as_of`: for each case due (or every case with
+    /// `full`), plans it with the core planner, writes its actions to the outbox (one row per
+    /// channel, once), records a `reminder_planned` event per action and stores the case's new
+    /// state and `next_action_on`. Cases are handled in chunks, one transaction per chunk (see
+    /// the module documentation). Returns the actions written (with `dry_run`, those that would
+    /// be), by customer code.
+    #[tracing::instrument(skip(self))]
+    pub async fn run_day(
+        &self,
+        creditor: CreditorId,
+        options: RunOptions,
+    ) -> Result<Vec<PlannedAction>> {
+        let as_of = options.as_of;
+        let mut tx = self.pool.begin().await?;
+        let calendar = calendar_of(&mut tx, creditor).await?;
+        let policies = crate::policies::load_policies(&mut *tx, creditor).await?;
+        if options.full && !options.dry_run {
+            // Customers with items but no case yet (none, when every import went through the
+            // store): give them one.
+            sqlx::query(
+                "INSERT INTO cases (creditor_id, customer_id, next_action_on, updated_at) \
+                 SELECT DISTINCT i.creditor_id, i.customer_id, $2, $3 FROM items i WHERE i.creditor_id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.creditor_id = i.creditor_id AND c.customer_id = i.customer_id)",
+            )
+            .bind(creditor.0)
+            .bind(PENDING)
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let select = "SELECT k.customer_id, c.code, c.kind, c.emails, c.tags, c.policy_id \
+                      FROM cases k JOIN customers c ON c.id = k.customer_id WHERE k.creditor_id = $1";
+        let due = if options.full {
+            sqlx::query(&format!("{select} ORDER BY c.code"))
+                .bind(creditor.0)
+                .fetch_all(&mut *tx)
+                .await?
+        } else {
+            sqlx::query(&format!(
+                "{select} AND k.next_action_on <= $2 ORDER BY c.code"
+            ))
+            .bind(creditor.0)
+            .bind(as_of.to_string())
+            .fetch_all(&mut *tx)
+            .await?
+        };
+        tx.commit().await?;
+        let mut customers = Vec::with_capacity(due.len());
+        for row in &due {
+            let kind = CustomerKind::parse(&row.try_get::<String, _>("kind")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let tags = crate::customers::split_list(&row.try_get::<String, _>("tags")?);
+            let named: Option<String> = row.try_get("policy_id")?;
+            let emails: String = row.try_get("emails")?;
+            customers.push(DueCustomer {
+                id: row.try_get("customer_id")?,
+                code: row.try_get("code")?,
+                kind,
+                has_email: emails.lines().any(|l| !l.trim().is_empty()),
+                policy: crate::policies::policy_for(&policies, kind, &tags, named.as_deref()),
+            });
+        }
+        drop(due);
+        let mut out = Vec::new();
+        for chunk in customers.chunks(CHUNK) {
+            let mut tx = self.pool.begin().await?;
+            let written = self
+                .run_chunk(&mut tx, creditor, chunk, &calendar, options)
+                .await?;
+            if options.dry_run {
+                tx.rollback().await?;
+            } else {
+                tx.commit().await?;
+            }
+            out.extend(written);
+        }
+        Ok(out)
+    }
+
+    /// Plans one chunk of cases inside `tx` and records what was decided.
+    async fn run_chunk(
+        &self,
+        tx: &mut Tx,
+        creditor: CreditorId,
+        chunk: &[DueCustomer<'_>],
+        calendar: &BusinessCalendar,
+        options: RunOptions,
+    ) -> Result<Vec<PlannedAction>> {
+        let backend = self.backend();
+        let as_of = options.as_of;
+        let as_of_text = as_of.to_string();
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+
+        // 1. Lock the case rows and read their memory.
+        let sql = format!(
+            "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({}) \
+             RETURNING id, customer_id, state, next_action_on",
+            p(backend, 1),
+            p(backend, 2),
+            placeholder_list(backend, 3, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        let mut memories: HashMap<i64, (i64, String, Option<String>)> = HashMap::new();
+        for row in query.fetch_all(&mut **tx).await? {
+            let customer: i64 = row.try_get("customer_id")?;
+            memories.insert(
+                customer,
+                (
+                    row.try_get("id")?,
+                    row.try_get("state")?,
+                    row.try_get("next_action_on")?,
+                ),
+            );
+        }
+
+        // 2. The ledger half: open items with their dispute flag, then unallocated credits.
+        // `+creditor_id` keeps SQLite off the indexes that lead with the creditor (the partial
+        // `items_open_due` would scan every open item of the creditor for each batch): the
+        // batch's customers are found through `items_customer` / `payments_customer`.
+        let sql = format!(
+            "SELECT i.customer_id, i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
+             AND d.item_id = i.id AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS BIGINT) AS disputed \
+             FROM items i WHERE +i.creditor_id = {} AND i.open_minor <> 0 AND i.customer_id IN ({}) \
+             ORDER BY i.customer_id, i.due_date, i.number",
+            p(backend, 1),
+            placeholder_list(backend, 2, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(creditor.0);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        let mut items: HashMap<i64, Vec<CaseItem>> = HashMap::with_capacity(ids.len());
+        for row in query.fetch_all(&mut **tx).await? {
+            let kind: String = row.try_get("kind")?;
+            let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+            items
+                .entry(row.try_get("customer_id")?)
+                .or_default()
+                .push(CaseItem {
+                    id: ItemId(row.try_get("id")?),
+                    kind: ItemKind::parse(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("item kind {kind}")))?,
+                    number: row.try_get("number")?,
+                    due_date: parse_date(&row.try_get::<String, _>("due_date")?)?,
+                    open: Money::from_minor(row.try_get("open_minor")?, currency),
+                    disputed: row.try_get::<i64, _>("disputed")? != 0,
+                });
+        }
+        // Money received but not allocated is a credit of the customer, as in the planner's replay.
+        let sql = format!(
+            "SELECT customer_id, id, received_on, currency, unallocated_minor FROM payments \
+             WHERE +creditor_id = {} AND unallocated_minor > 0 AND customer_id IN ({}) \
+             ORDER BY customer_id, received_on, id",
+            p(backend, 1),
+            placeholder_list(backend, 2, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(creditor.0);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let payment: i64 = row.try_get("id")?;
+            let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+            items
+                .entry(row.try_get("customer_id")?)
+                .or_default()
+                .push(CaseItem {
+                    id: ItemId(-payment),
+                    kind: ItemKind::CreditNote,
+                    number: format!("unallocated-payment-{payment}"),
+                    due_date: parse_date(&row.try_get::<String, _>("received_on")?)?,
+                    open: Money::from_minor(-row.try_get::<i64, _>("unallocated_minor")?, currency),
+                    disputed: false,
+                });
+        }
+
+        // 3. Build and plan each case, in code order.
+        let mut cases: Vec<ChunkCase> = Vec::with_capacity(chunk.len());
+        let mut case_ids: Vec<i64> = Vec::with_capacity(chunk.len());
+        for customer in chunk {
+            let Some((case_id, state_text, next_action_on)) = memories.remove(&customer.id) else {
+                continue;
+            };
+            let due = next_action_on
+                .as_deref()
+                .is_some_and(|next| next <= as_of_text.as_str());
+            if !options.full && !due {
+                // Planned meanwhile by another run.
+                continue;
+            }
+            let memory: CaseMemory = serde_json::from_str(&state_text)
+                .map_err(|e| StoreError::Corrupt(format!("case {case_id}: state: {e}")))?;
+            let case_items = items.remove(&customer.id).unwrap_or_default();
+            let currency = case_items
+                .iter()
+                .find(|i| i.kind == ItemKind::Invoice && i.open.is_positive())
+                .or(case_items.first())
+                .map_or(Currency::EUR, |i| i.open.currency);
+            let mut state = CaseState::new(
+                creditor,
+                CaseCustomer {
+                    id: CustomerId(customer.id),
+                    code: customer.code.clone(),
+                    kind: customer.kind,
+                    has_email: customer.has_email,
+                    tags: Vec::new(),
+                },
+                currency,
+            );
+            state.items = case_items;
+            memory.restore(&mut state);
+            if let Some(promise) = state.promise.as_mut() {
+                // What the customer paid on the case's items since the promise was made (rare:
+                // one query per case with a promise).
+                let received: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) FROM allocations a \
+                     JOIN payments p ON p.id = a.payment_id JOIN items i ON i.id = a.item_id \
+                     WHERE a.creditor_id = $1 AND i.customer_id = $2 AND p.received_on >= $3 AND i.currency = $4",
+                )
+                .bind(creditor.0)
+                .bind(customer.id)
+                .bind(promise.made_on.to_string())
+                .bind(promise.amount.currency.code().to_string())
+                .fetch_one(&mut **tx)
+                .await?;
+                promise.received = Money::from_minor(received, promise.amount.currency);
+            }
+            case_ids.push(case_id);
+            cases.push(ChunkCase { customer, state });
+        }
+        if cases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let plans: Vec<_> = cases
+            .iter()
+            .map(|c| plan(&c.state, c.customer.policy, calendar, as_of))
+            .collect();
+
+        // 4a. Cancel the planned outbox rows that are settled (before the new ones go in).
+        let planned_ids: Vec<i64> = cases.iter().map(|c| c.customer.id).collect();
+        let sql = format!(
+            "SELECT id, customer_id, idempotency_key, step, notice, invoices FROM actions \
+             WHERE creditor_id = {} AND status = 'planned' AND customer_id IN ({}) ORDER BY id",
+            p(backend, 1),
+            placeholder_list(backend, 2, planned_ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(creditor.0);
+        for id in &planned_ids {
+            query = query.bind(*id);
+        }
+        let mut outbox: HashMap<i64, Vec<QueuedAction>> = HashMap::new();
+        for row in query.fetch_all(&mut **tx).await? {
+            let id: i64 = row.try_get("id")?;
+            let invoices: String = row.try_get("invoices")?;
+            let invoices: Vec<String> = serde_json::from_str(&invoices)
+                .map_err(|e| StoreError::Corrupt(format!("action {id}: invoices: {e}")))?;
+            outbox
+                .entry(row.try_get("customer_id")?)
+                .or_default()
+                .push(QueuedAction {
+                    id,
+                    key: row.try_get("idempotency_key")?,
+                    step: row.try_get("step")?,
+                    notice: row.try_get("notice")?,
+                    invoices,
+                });
+        }
+        let mut cancelled_ids: Vec<i64> = Vec::new();
+        let mut cancel_events: Vec<Vec<NewEvent>> = Vec::with_capacity(cases.len());
+        for (case, decided) in cases.iter().zip(&plans) {
+            let mut events = Vec::new();
+            if let Some(rows) = outbox.remove(&case.customer.id) {
+                let closed = matches!(
+                    decided.status,
+                    CaseStatus::NothingOverdue | CaseStatus::BelowMinimum
+                );
+                // The invoices still to chase: open, undisputed (as the ledger half says).
+                let open: HashSet<&str> = case
+                    .state
+                    .items
+                    .iter()
+                    .filter(|i| i.kind == ItemKind::Invoice && i.open.is_positive() && !i.disputed)
+                    .map(|i| i.number.as_str())
+                    .collect();
+                let mut keys: Vec<(String, String, Vec<String>)> = Vec::new();
+                for queued in rows {
+                    let settled = !queued.invoices.iter().any(|n| open.contains(n.as_str()));
+                    if settled || (closed && queued.notice == 0) {
+                        cancelled_ids.push(queued.id);
+                        if !keys.iter().any(|(k, _, _)| *k == queued.key) {
+                            keys.push((queued.key, queued.step, queued.invoices));
+                        }
+                    }
+                }
+                for (key, step, invoices) in keys {
+                    events.push(cancel_event(
+                        creditor,
+                        CustomerId(case.customer.id),
+                        closed,
+                        as_of,
+                        key,
+                        step,
+                        invoices,
+                    ));
+                }
+            }
+            cancel_events.push(events);
+        }
+        for ids in cancelled_ids.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "UPDATE actions SET status = 'cancelled', updated_at = {} WHERE creditor_id = {} \
+                 AND status = 'planned' AND id IN ({})",
+                p(backend, 1),
+                p(backend, 2),
+                placeholder_list(backend, 3, ids.len())
+            );
+            let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.execute(&mut **tx).await?;
+        }
+
+        // 4b. The new actions, a row per channel, unless already there.
+        let mut rows: Vec<(&PlannedAction, &'static str)> = Vec::new();
+        let mut seen: HashSet<(&str, &'static str)> = HashSet::new();
+        for decided in &plans {
+            for action in &decided.actions {
+                for channel in &action.channels {
+                    if seen.insert((action.key.as_str(), channel.as_str())) {
+                        rows.push((action, channel.as_str()));
+                    }
+                }
+            }
+        }
+        let inserted = insert_actions(tx, backend, &rows).await?;
+
+        // 4c. Events in the order a case-by-case run writes them, then the cases' new state.
+        let mut events: Vec<NewEvent> = Vec::new();
+        let mut written: Vec<PlannedAction> = Vec::new();
+        let mut upserts: Vec<CaseUpdate> = Vec::with_capacity(cases.len());
+        for ((mut case, decided), cancels) in cases.into_iter().zip(&plans).zip(cancel_events) {
+            events.extend(cancels);
+            for action in &decided.actions {
+                let mut done = action.clone();
+                done.channels
+                    .retain(|c| inserted.contains(&(action.key.clone(), c.as_str().to_string())));
+                if done.channels.is_empty() {
+                    continue;
+                }
+                events.push(reminder_planned_event(
+                    creditor,
+                    CustomerId(case.customer.id),
+                    as_of,
+                    &done,
+                ));
+                written.push(done);
+            }
+            case.state.apply_plan(decided);
+            // Where the case stands once the day's actions are done (a last step makes it exhausted).
+            let status = status_on(&case.state, case.customer.policy, as_of);
+            let memory = serde_json::to_string(&CaseMemory::of(&case.state))
+                .map_err(|e| StoreError::Corrupt(format!("case {}: {e}", case.customer.code)))?;
+            upserts.push(CaseUpdate {
+                customer: case.customer.id,
+                cycle: i64::from(case.state.cycle),
+                memory,
+                status: status_text(status),
+                last_step: case.state.history.last().map(|s| s.step.clone()),
+                next_action_on: decided.next_action_on.map(|d| d.to_string()),
+            });
+        }
+        append_many(tx, backend, &events).await?;
+        let now = now_text();
+        for part in upserts.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "INSERT INTO cases (creditor_id, customer_id, cycle, state, status, last_step, \
+                 next_action_on, updated_at) VALUES {} \
+                 ON CONFLICT (creditor_id, customer_id) DO UPDATE SET cycle = excluded.cycle, \
+                 state = excluded.state, status = excluded.status, last_step = excluded.last_step, \
+                 next_action_on = excluded.next_action_on, updated_at = excluded.updated_at",
+                value_rows(backend, part.len(), 8)
+            );
+            let mut query = sqlx::query(&sql);
+            for update in part {
+                query = query
+                    .bind(creditor.0)
+                    .bind(update.customer)
+                    .bind(update.cycle)
+                    .bind(update.memory.as_str())
+                    .bind(update.status.as_str())
+                    .bind(update.last_step.clone())
+                    .bind(update.next_action_on.clone())
+                    .bind(now.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(written)
+    }
+}
+
+/// Inserts outbox rows (action, channel) unless already there; returns the (key, channel)
+/// pairs actually inserted.
+async fn insert_actions(
+    tx: &mut Tx,
+    backend: Backend,
+    rows: &[(&PlannedAction, &'static str)],
+) -> Result<HashSet<(String, String)>> {
+    let mut inserted = HashSet::with_capacity(rows.len());
+    let now = now_text();
+    for part in rows.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO actions (creditor_id, customer_id, idempotency_key, channel, step, notice, cycle, \
+             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at) \
+             VALUES {} ON CONFLICT (creditor_id, idempotency_key, channel) DO NOTHING \
+             RETURNING idempotency_key, channel",
+            value_rows(backend, part.len(), 16)
+        );
+        let mut query = sqlx::query(&sql);
+        for (action, channel) in part {
+            let invoices = serde_json::to_string(&action.invoices)
+                .map_err(|e| StoreError::Corrupt(format!("action {}: {e}", action.key)))?;
+            query = query
+                .bind(action.creditor.0)
+                .bind(action.customer.0)
+                .bind(action.key.as_str())
+                .bind(*channel)
+                .bind(action.step.as_str())
+                .bind(i64::from(action.is_notice))
+                .bind(i64::from(action.cycle))
+                .bind(action.on.to_string())
+                .bind(action.due_on.to_string())
+                .bind("planned")
+                .bind(invoices)
+                .bind(action.amount_due.to_minor()?)
+                .bind(action.amount_due.currency.code())
+                .bind(action.reason.as_str())
+                .bind(now.as_str())
+                .bind(now.as_str());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            inserted.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));
+        }
+    }
+    Ok(inserted)
+}
