@@ -41,7 +41,7 @@ CREATE TABLE server_secrets (
 CREATE INDEX customers_name ON customers (creditor_id, name, id);
 
 -- The dashboard lists the actions due today.
-CREATE INDEX actions_due ON actions (creditor_id, status, due_on);
+-- The index of the actions due (creditor, status, due_on) is `actions_due`, created by 0006.
 
 -- The dashboard's aged balance reads only this index (no table lookups): ten times faster on a
 -- million invoices.
