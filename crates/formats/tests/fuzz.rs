@@ -225,17 +225,36 @@ fn no_input_makes_a_parser_panic_hang_or_fail_without_a_position() {
         | 1;
     println!("RELANCE_FUZZ_SEED={seed}");
     // Panics are caught and reported with their input: keep the default hook quiet meanwhile.
+    // RELANCE_FUZZ_VERBOSE keeps it, to see where a panic comes from.
+    let verbose = std::env::var_os("RELANCE_FUZZ_VERBOSE").is_some();
     let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    if !verbose {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
+    // RELANCE_FUZZ_TARGETS=xlsx,fec narrows the run to some parsers.
+    let only: Option<Vec<String>> = std::env::var("RELANCE_FUZZ_TARGETS")
+        .ok()
+        .map(|list| list.split(',').map(|t| t.trim().to_string()).collect());
     let mut rng = Rng(seed);
     let mut summary = Vec::new();
     for target in TARGETS {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|t| t == target))
+        {
+            continue;
+        }
         let seeds = seeds(target);
         assert!(!seeds.is_empty(), "{target}: no seed");
         for seed in &seeds {
             check(target, seed);
         }
         check(target, b"");
+        // Inputs that once broke a parser (tests/data/fuzz-regressions/TARGET-*.bin).
+        let prefix = format!("{target}-");
+        for input in files(&data().join("fuzz-regressions"), |n| n.starts_with(&prefix)) {
+            check(target, &input);
+        }
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let mut runs = 0u64;
         while Instant::now() < deadline {
@@ -246,6 +265,8 @@ fn no_input_makes_a_parser_panic_hang_or_fail_without_a_position() {
         }
         summary.push(format!("{target}: {runs} inputs"));
     }
-    std::panic::set_hook(hook);
+    if !verbose {
+        std::panic::set_hook(hook);
+    }
     println!("{}", summary.join(", "));
 }

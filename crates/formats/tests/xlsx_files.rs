@@ -250,3 +250,27 @@ fn broken_workbooks_are_refused_with_a_position() {
         Some("empty.xlsx:1: every worksheet of the workbook is empty")
     );
 }
+
+/// A cell at Excel's last row and column beside a header in A1: read as sparse cells, so the
+/// file is handled in a moment instead of allocating the whole rectangle (17 billion cells),
+/// and a problem in a row near the top still names that row.
+#[test]
+fn a_cell_in_the_far_corner_does_not_exhaust_memory() {
+    let mut book = Workbook::new();
+    let ws = book.add_worksheet();
+    let line = ["F-1", "C1", "Client", "2026-01-15", "31/02/2026", "12", ""];
+    for (c, (title, value)) in header().iter().zip(line).enumerate() {
+        let c = u16::try_from(c).expect("col");
+        ws.write_string(0, c, title.0).expect("text");
+        ws.write_string(1, c, value).expect("text");
+    }
+    ws.write_string(1_048_575, 16_383, "loin")
+        .expect("far cell");
+    let bytes = book.save_to_buffer().expect("xlsx");
+    let report = read_invoices_xlsx("far.xlsx", &bytes, &mut |_| {});
+    let first = report.errors().next().expect("an error").to_string();
+    assert_eq!(
+        first,
+        "far.xlsx[Sheet1]:2: column \"Échéance\": \"31/02/2026\" is not a date"
+    );
+}
