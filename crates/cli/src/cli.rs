@@ -764,6 +764,21 @@ pub enum OutputFormat {
     Json,
 }
 
+/// The phases of `relance bench run`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchRunPhase {
+    /// Generate the invoices and import them (not timed as a run).
+    Ledger,
+    /// `run --full --dry-run`.
+    Full,
+    /// The first real run.
+    First,
+    /// A share of the customers pay (not timed).
+    Payments,
+    /// The next business day's incremental run.
+    Daily,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Send generated reminders through the whole path (outbox rows, rendering, SMTP with a
@@ -818,6 +833,10 @@ pub enum BenchCommand {
         /// Keep the generated files in this folder instead of a temporary one.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Run one phase only, in a folder prepared by the earlier phases (each phase runs in
+        /// its own process so that its peak memory is its own).
+        #[arg(long, value_enum, hide = true, requires = "dir")]
+        phase: Option<BenchRunPhase>,
     },
 }
 

@@ -14,6 +14,10 @@
 //!    actions (`INSERT … ON CONFLICT DO NOTHING RETURNING`, so a second run writes nothing), the
 //!    events, and the new case states (an upsert on the case key), each as multi-row statements.
 //!
+//! A dry run (`--dry-run`) reads the chunk's cases instead of locking them, plans them the same
+//! way, and looks up which of the planned actions are already in the outbox instead of
+//! inserting them: it writes nothing, so it costs reads only.
+//!
 //! The result is the same as planning each case in its own transaction (the tests of
 //! `tests/cases.rs` and `cli/tests/run.rs` hold on both engines); the cost is a handful of
 //! statements per thousand customers, so a daily run costs in proportion to the cases due.
@@ -182,15 +186,29 @@ impl Store {
         let as_of_text = as_of.to_string();
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
 
-        // 1. Lock the case rows and read their memory.
-        let sql = format!(
-            "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({}) \
-             RETURNING id, customer_id, state, next_action_on",
-            p(backend, 1),
-            p(backend, 2),
-            placeholder_list(backend, 3, ids.len())
-        );
-        let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
+        // 1. Lock the case rows and read their memory. A dry run writes nothing, so it only
+        // reads them.
+        let sql = if options.dry_run {
+            format!(
+                "SELECT id, customer_id, state, next_action_on FROM cases \
+                 WHERE creditor_id = {} AND customer_id IN ({})",
+                p(backend, 1),
+                placeholder_list(backend, 2, ids.len())
+            )
+        } else {
+            format!(
+                "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({}) \
+                 RETURNING id, customer_id, state, next_action_on",
+                p(backend, 1),
+                p(backend, 2),
+                placeholder_list(backend, 3, ids.len())
+            )
+        };
+        let mut query = sqlx::query(&sql);
+        if !options.dry_run {
+            query = query.bind(now_text());
+        }
+        query = query.bind(creditor.0);
         for id in &ids {
             query = query.bind(*id);
         }
@@ -330,6 +348,37 @@ impl Store {
             .iter()
             .map(|c| plan(&c.state, c.customer.policy, calendar, as_of))
             .collect();
+
+        if options.dry_run {
+            // What a real run would write: the actions not already in the outbox. Nothing is
+            // written (cancellations, events and case states only matter to a real run), so a
+            // dry run costs reads only.
+            let mut rows: Vec<(&PlannedAction, &'static str)> = Vec::new();
+            let mut seen: HashSet<(&str, &'static str)> = HashSet::new();
+            for decided in &plans {
+                for action in &decided.actions {
+                    for channel in &action.channels {
+                        if seen.insert((action.key.as_str(), channel.as_str())) {
+                            rows.push((action, channel.as_str()));
+                        }
+                    }
+                }
+            }
+            let existing = existing_actions(tx, backend, creditor, &rows).await?;
+            let mut written = Vec::new();
+            for decided in plans {
+                for mut action in decided.actions {
+                    let key = action.key.clone();
+                    action
+                        .channels
+                        .retain(|c| !existing.contains(&(key.clone(), c.as_str().to_string())));
+                    if !action.channels.is_empty() {
+                        written.push(action);
+                    }
+                }
+            }
+            return Ok(written);
+        }
 
         // 4a. Cancel the planned outbox rows that are settled (before the new ones go in).
         let planned_ids: Vec<i64> = cases.iter().map(|c| c.customer.id).collect();
@@ -492,6 +541,35 @@ impl Store {
         }
         Ok(written)
     }
+}
+
+/// The (key, channel) pairs of `rows` already in the outbox.
+async fn existing_actions(
+    tx: &mut Tx,
+    backend: Backend,
+    creditor: CreditorId,
+    rows: &[(&PlannedAction, &'static str)],
+) -> Result<HashSet<(String, String)>> {
+    let mut existing = HashSet::new();
+    let mut keys: Vec<&str> = rows.iter().map(|(a, _)| a.key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for part in keys.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "SELECT idempotency_key, channel FROM actions WHERE creditor_id = {} \
+             AND idempotency_key IN ({})",
+            p(backend, 1),
+            placeholder_list(backend, 2, part.len())
+        );
+        let mut query = sqlx::query(&sql).bind(creditor.0);
+        for key in part {
+            query = query.bind(*key);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            existing.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));
+        }
+    }
+    Ok(existing)
 }
 
 /// Inserts outbox rows (action, channel) unless already there; returns the (key, channel)

@@ -699,6 +699,30 @@ on_both_databases!(
     }
 );
 
+/// What a run may change: the outbox, the timeline and every case's memory, as text.
+async fn fingerprint(store: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM actions",
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM events",
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM actions WHERE status = 'cancelled'",
+    ] {
+        let n: i64 = sqlx::query_scalar(sql)
+            .fetch_one(store.pool())
+            .await
+            .expect("count");
+        out.push(format!("{sql}: {n}"));
+    }
+    let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT customer_id, state, next_action_on, updated_at FROM cases ORDER BY customer_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("cases");
+    out.extend(rows.into_iter().map(|r| format!("{r:?}")));
+    out
+}
+
 // More customers than a run handles in one batch (1,000): the batches join up without a gap or
 // a double, incremental and full runs agree day by day, and payments cancel across batches.
 on_both_databases!(
@@ -754,9 +778,16 @@ on_both_databases!(
                     };
                 }
             }
+            // A dry run announces exactly what the real run then writes, and writes nothing.
+            let before = fingerprint(&store).await;
+            let dry_incremental = run_opts(&store, a, &on, true, false).await;
+            let dry_full = run_opts(&store, b, &on, true, true).await;
+            assert_eq!(fingerprint(&store).await, before, "{on}: a dry run wrote");
             let incremental = run(&store, a, &on).await;
             let full = run_opts(&store, b, &on, false, true).await;
             assert_eq!(incremental, full, "{on}");
+            assert_eq!(dry_incremental, incremental, "{on}: dry run (incremental)");
+            assert_eq!(dry_full, full, "{on}: dry run (full)");
             // In customer order, one step per customer and day at most.
             let mut seen = std::collections::BTreeSet::new();
             let mut sorted = incremental.clone();

@@ -28,7 +28,21 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             invoices,
             due_share,
             dir,
-        } => crate::commands::bench_run::plan_run(customers.max(1), invoices, due_share, dir).await,
+            phase,
+        } => {
+            let size = crate::commands::bench_run::Size {
+                customers: customers.max(1),
+                invoices,
+                due_share,
+            };
+            match phase {
+                None => crate::commands::bench_run::plan_run(size, dir),
+                Some(phase) => {
+                    let dir = dir.context("--phase needs --dir")?;
+                    crate::commands::bench_run::run_phase(size, &dir, phase).await
+                }
+            }
+        }
         BenchCommand::Match {
             entries,
             invoices,
