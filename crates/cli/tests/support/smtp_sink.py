@@ -59,7 +59,8 @@ def authenticator(expected, log_path):
         if ok:
             with open(log_path, "a") as f:
                 f.write("AUTH %s %s\n" % (mechanism, user))
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd then answers 535 itself (its default, True, answers nothing).
+        return AuthResult(success=ok, handled=False)
 
     return check
 
