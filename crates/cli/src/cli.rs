@@ -850,7 +850,7 @@ pub enum BenchCommand {
     /// pool, state recorded) and print messages per second.
     ///
     /// Example: relance bench send --messages 10000 --smtp-url smtp://127.0.0.1:2525
-    Send(BenchSendArgs),
+    Send(Box<BenchSendArgs>),
     /// Generate an invoice CSV and import it into a fresh SQLite database; print lines per second
     /// and peak memory.
     ///

@@ -218,8 +218,11 @@ async fn sms_wait_for_the_window_and_follow_the_provider_answer(store: Store) {
     server.abort();
 
     // Assert: each number tried as the answers say, the text names the invoice and amount.
-    let provider = shared.lock().expect("lock");
-    let tries = |n: &str| provider.tries.get(n).copied().unwrap_or(0);
+    let (tried, received) = {
+        let provider = shared.lock().expect("lock");
+        (provider.tries.clone(), provider.received.clone())
+    };
+    let tries = |n: &str| tried.get(n).copied().unwrap_or(0);
     assert_eq!(
         (
             tries("+33600000001"),
@@ -228,8 +231,7 @@ async fn sms_wait_for_the_window_and_follow_the_provider_answer(store: Store) {
         ),
         (1, 1, 2)
     );
-    let first = provider
-        .received
+    let first = received
         .iter()
         .find(|b| b["to"] == "+33600000001")
         .expect("sent");

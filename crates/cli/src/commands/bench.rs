@@ -22,7 +22,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             customers,
             dir,
         } => import(lines, customers.max(1), dir).await,
-        BenchCommand::Send(args) => send(args).await,
+        BenchCommand::Send(args) => send(*args).await,
         BenchCommand::Run {
             customers,
             invoices,
