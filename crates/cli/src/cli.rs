@@ -190,6 +190,11 @@ pub struct ServeArgs {
     /// Do not run the daily reminders from the server.
     #[arg(long)]
     pub no_scheduler: bool,
+    /// Plan the daily reminders but send nothing from the server (`relance send` will).
+    #[arg(long)]
+    pub no_send: bool,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Mark cookies Secure: set it when users reach the server over https (behind a proxy).
     #[arg(long, env = "RELANCE_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -646,6 +651,10 @@ pub struct DeliveryArgs {
     /// (STARTTLS). Unset: e-mails are written as .eml files under OUTBOX/mail.
     #[arg(long, env = "RELANCE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// A PEM certificate authority trusted for the SMTP server's certificate (a private CA or a
+    /// self-signed server), besides the usual roots.
+    #[arg(long, env = "RELANCE_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// The outbox folder: letters (OUTBOX/letters/DAY/*.pdf), and e-mails without SMTP.
     #[arg(long, env = "RELANCE_OUTBOX", default_value = "outbox")]
     pub outbox: PathBuf,
@@ -668,6 +677,77 @@ pub struct DeliveryArgs {
     /// Messages claimed and recorded per transaction.
     #[arg(long, default_value_t = 200)]
     pub batch: usize,
+    /// SMS provider (generic HTTP adapter): the URL requests go to, a template
+    /// (`{{ to }}`, `{{ from }}`, `{{ text }}`, `{{ reference }}`; filters `json`, `urlencode`).
+    /// Unset: SMS stay planned in the outbox.
+    #[arg(long, env = "RELANCE_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
+    /// HTTP method of the SMS provider.
+    #[arg(long, env = "RELANCE_SMS_METHOD", default_value = "POST")]
+    pub sms_method: String,
+    /// A header of the SMS requests, `Name: value` (a template); repeat the flag, or put one per
+    /// line in RELANCE_SMS_HEADERS. Default: `Content-Type: application/json`.
+    #[arg(
+        long = "sms-header",
+        env = "RELANCE_SMS_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true
+    )]
+    pub sms_headers: Vec<String>,
+    /// The body of the SMS requests (a template). Default: JSON with to, from, text, reference.
+    #[arg(long, env = "RELANCE_SMS_BODY")]
+    pub sms_body: Option<String>,
+    /// The sender of the SMS (`{{ from }}`; default: the company's name).
+    #[arg(long, env = "RELANCE_SMS_FROM")]
+    pub sms_from: Option<String>,
+    /// Seconds allowed for an SMS provider's answer (no answer: retried later).
+    #[arg(long, env = "RELANCE_SMS_TIMEOUT", default_value_t = 30)]
+    pub sms_timeout: u64,
+}
+
+impl DeliveryArgs {
+    /// The settings the dispatcher takes.
+    pub fn settings(&self) -> anyhow::Result<relance_dispatch::DeliverySettings> {
+        let sms = match self.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(url) => {
+                let defaults = relance_deliver::http_provider::HttpProviderSettings::default();
+                let mut headers = Vec::new();
+                for line in self.sms_headers.iter().filter(|l| !l.trim().is_empty()) {
+                    let (name, value) = line.split_once(':').ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--sms-header / RELANCE_SMS_HEADERS: \"{line}\" is not \"Name: value\""
+                        )
+                    })?;
+                    headers.push((name.trim().to_string(), value.trim().to_string()));
+                }
+                Some(relance_deliver::http_provider::HttpProviderSettings {
+                    url: url.trim().to_string(),
+                    method: self.sms_method.clone(),
+                    headers: if headers.is_empty() {
+                        defaults.headers
+                    } else {
+                        headers
+                    },
+                    body: self.sms_body.clone().unwrap_or(defaults.body),
+                    from: self.sms_from.clone().unwrap_or_default(),
+                    timeout: std::time::Duration::from_secs(self.sms_timeout.max(1)),
+                })
+            }
+        };
+        Ok(relance_dispatch::DeliverySettings {
+            smtp_url: self.smtp_url.clone(),
+            smtp_ca_file: self.smtp_ca_file.clone(),
+            outbox: self.outbox.clone(),
+            rate_per_domain: self.rate_per_domain,
+            connections: self.connections,
+            lease_timeout: std::time::Duration::from_secs(self.lease_timeout),
+            retry_after: std::time::Duration::from_secs(self.retry_after),
+            max_attempts: self.max_attempts,
+            batch: self.batch,
+            sms,
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -785,7 +865,7 @@ pub enum BenchCommand {
     /// pool, state recorded) and print messages per second.
     ///
     /// Example: relance bench send --messages 10000 --smtp-url smtp://127.0.0.1:2525
-    Send(BenchSendArgs),
+    Send(Box<BenchSendArgs>),
     /// Generate an invoice CSV and import it into a fresh SQLite database; print lines per second
     /// and peak memory.
     ///

@@ -28,7 +28,7 @@ pub async fn litigation_for(
         .ok_or_else(|| anyhow::anyhow!("unknown customer \"{customer_code}\""))?;
     let timeline = store.timeline(creditor.id, Some(customer_code)).await?;
     let formal_notice_on = formal_notice_day(&timeline);
-    let rates = crate::commands::law_rates(store).await?;
+    let rates = relance_dispatch::law_rates(store).await?;
     let late = store
         .late_invoices(creditor.id, as_of, Some(customer_code))
         .await?;

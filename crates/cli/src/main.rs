@@ -6,10 +6,12 @@
 mod cli;
 mod commands;
 mod context;
-mod dispatch;
-mod letters;
 mod litigation;
 mod output;
+
+/// The delivery pipeline and the letters' data live in `relance-dispatch`, shared with the
+/// server; `crate::letters` keeps naming them here.
+use relance_dispatch::letters;
 
 use clap::Parser;
 

@@ -384,10 +384,14 @@ fn without_smtp_emails_are_written_as_eml_files() {
         .is_some_and(|p| p.ends_with(".eml")));
 }
 
-/// A `relance send` of many messages killed with SIGKILL midway: after a restart none is
-/// delivered twice, none is lost, and the ones in doubt are listed for a person.
+/// A `relance send` of 10,000 messages (the size) killed with SIGKILL midway: after a
+/// restart none is delivered twice, none is lost, and the ones in doubt are listed for a person.
 #[test]
 fn a_dispatcher_killed_midway_loses_nothing_and_sends_nothing_twice() {
+    killed_midway(10_000);
+}
+
+fn killed_midway(total: usize) {
     let sink = Sink::start();
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -401,7 +405,6 @@ fn a_dispatcher_killed_midway_loses_nothing_and_sends_nothing_twice() {
             .current_dir(dir.path());
         cmd
     };
-    let total = 3000;
     let out = relance(&[
         "bench",
         "send",

@@ -7,9 +7,13 @@
 //!   folder: never dropped.
 //! - [`write_letter`]: a letter is one PDF file under `outbox/letters/DAY/` (posting it is a
 //!   later step), identified by its SHA-256.
+//! - [`http_provider::HttpProvider`]: SMS (or postal) providers through a generic HTTP adapter
+//!   (URL, method, headers, body template).
 //!
 //! What to send and the bookkeeping (claims, exactly once) are the store's and the dispatcher's:
 //! this crate only moves bytes and says how it went.
+
+pub mod http_provider;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use lettre::address::{Address, Envelope};
-use lettre::transport::smtp::client::AsyncSmtpConnection;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -29,6 +33,8 @@ use sha2::{Digest, Sha256};
 pub enum DeliverError {
     #[error("RELANCE_SMTP_URL \"{url}\": {message}")]
     SmtpUrl { url: String, message: String },
+    #[error("RELANCE_SMTP_CA_FILE {path}: {message}")]
+    SmtpCa { path: PathBuf, message: String },
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -72,6 +78,9 @@ pub struct MailerSettings {
     pub per_domain_rate: f64,
     /// Time allowed for each SMTP command.
     pub timeout: Duration,
+    /// A PEM file of the certificate authority that signed the SMTP server's certificate (a
+    /// private CA, a self-signed server), trusted besides the usual roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for MailerSettings {
@@ -82,6 +91,7 @@ impl Default for MailerSettings {
             pool_size: 8,
             per_domain_rate: 0.0,
             timeout: Duration::from_secs(60),
+            ca_file: None,
         }
     }
 }
@@ -205,7 +215,9 @@ impl Mailer {
             }
             Some(url) => {
                 let shown = redact(url);
-                let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| {
+                // `tls=starttls` reads better than lettre's `tls=required`; both are accepted.
+                let url = &url.replace("tls=starttls", "tls=required");
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| {
                     DeliverError::SmtpUrl {
                         url: shown.clone(),
                         message: format!(
@@ -213,6 +225,9 @@ impl Mailer {
                         ),
                     }
                 })?;
+                if let Some(path) = &settings.ca_file {
+                    builder = builder.tls(tls_with_ca(url, path)?);
+                }
                 let transport = builder
                     .timeout(Some(settings.timeout))
                     .pool_config(PoolConfig::new().max_size(settings.pool_size.max(1)))
@@ -284,6 +299,54 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The TLS mode of `url` (`smtps://`, `?tls=required`, `?tls=opportunistic`) with the
+/// certificate authority of `path` trusted besides the usual roots.
+fn tls_with_ca(url: &str, path: &Path) -> Result<Tls, DeliverError> {
+    let err = |message: String| DeliverError::SmtpCa {
+        path: path.to_path_buf(),
+        message,
+    };
+    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    // lettre's parser skips what is not a certificate: an empty trust list would fail later,
+    // at the first message, with a less helpful error.
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err(err(
+            "no \"-----BEGIN CERTIFICATE-----\" block: not a PEM certificate".into(),
+        ));
+    }
+    let cert =
+        Certificate::from_pem(&pem).map_err(|e| err(format!("not a PEM certificate: {e}")))?;
+    let host = smtp_host(url).ok_or_else(|| err(format!("no host in {}", redact(url))))?;
+    let params = TlsParameters::builder(host)
+        .add_root_certificate(cert)
+        .build_rustls()
+        .map_err(|e| err(e.to_string()))?;
+    if url.starts_with("smtps://") {
+        Ok(Tls::Wrapper(params))
+    } else if url.contains("tls=required") {
+        Ok(Tls::Required(params))
+    } else if url.contains("tls=opportunistic") {
+        Ok(Tls::Opportunistic(params))
+    } else {
+        Err(err(format!(
+            "{} does not use TLS: use smtps://… or smtp://…?tls=starttls",
+            redact(url)
+        )))
+    }
+}
+
+/// The host of `scheme://[user:pass@]host[:port][/…][?…]`.
+fn smtp_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => host_port.split(':').next()?,
+    };
+    Some(host.to_string()).filter(|h| !h.is_empty())
 }
 
 /// SMTP 4xx and trouble on the way (connection, timeout, TLS) are temporary; 5xx permanent.

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::NaiveDate;
 use relance_core::ids::CreditorId;
 use relance_store::creditors::CreditorRecord;
 use relance_store::users::UserRecord;
@@ -53,8 +53,8 @@ impl Default for ServerOptions {
 pub struct ServeConfig {
     pub bind: SocketAddr,
     pub options: ServerOptions,
-    /// Local time of the daily run in each creditor's time zone; `None` disables the scheduler.
-    pub run_at: Option<NaiveTime>,
+    /// The daily run and the dispatcher; `None` disables the scheduler.
+    pub schedule: Option<scheduler::Schedule>,
 }
 
 /// Shared by every handler.
@@ -151,22 +151,30 @@ pub fn today_for(creditor: &CreditorRecord) -> NaiveDate {
     chrono::Utc::now().with_timezone(&tz).date_naive()
 }
 
-/// Serves until Ctrl-C: the application on `config.bind`, and the scheduler of the daily run.
+/// Serves until Ctrl-C: the application on `config.bind`, and the scheduler (the daily run and
+/// the dispatcher).
 pub async fn serve(store: Store, config: ServeConfig) -> Result<(), WebError> {
     let state = AppState::new(store.clone(), config.options.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|e| WebError::Internal(format!("cannot listen on {}: {e}", config.bind)))?;
-    serve_on(listener, state, config.run_at).await
+    serve_on(listener, state, config.schedule).await
 }
 
 /// Serves on an already bound listener (tests bind port 0).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: AppState,
-    run_at: Option<NaiveTime>,
+    schedule: Option<scheduler::Schedule>,
 ) -> Result<(), WebError> {
-    let scheduler = run_at.map(|at| tokio::spawn(scheduler::run(state.store().clone(), at)));
+    let scheduler = match schedule {
+        Some(schedule) => {
+            let scheduler = scheduler::Scheduler::new(schedule)
+                .map_err(|e| WebError::Internal(format!("scheduler: {e:#}")))?;
+            Some(tokio::spawn(scheduler.run(state.store().clone())))
+        }
+        None => None,
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -22,7 +22,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             customers,
             dir,
         } => import(lines, customers.max(1), dir).await,
-        BenchCommand::Send(args) => send(args).await,
+        BenchCommand::Send(args) => send(*args).await,
         BenchCommand::Run {
             customers,
             invoices,
@@ -115,8 +115,9 @@ async fn send(args: crate::cli::BenchSendArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mailer = Arc::new(crate::dispatch::mailer_from_args(&args.delivery)?);
-    let mut options = crate::dispatch::DispatchOptions::from_args(&args.delivery, today, None);
+    let settings = args.delivery.settings()?;
+    let mailer = Arc::new(relance_dispatch::mailer_for(&settings)?);
+    let mut options = relance_dispatch::DispatchOptions::new(&settings, today, None)?;
     if args.delivery.outbox == std::path::Path::new("outbox") {
         options.outbox = temp.path().join("outbox");
     }
@@ -127,12 +128,12 @@ async fn send(args: crate::cli::BenchSendArgs) -> anyhow::Result<ExitCode> {
         let creditor = creditor.clone();
         let mailer = Arc::clone(&mailer);
         let mut options = options.clone();
-        options.worker = crate::dispatch::worker_name(n);
-        tasks.spawn(
-            async move { crate::dispatch::dispatch(&store, &creditor, mailer, &options).await },
-        );
+        options.worker = relance_dispatch::worker_name(n);
+        tasks.spawn(async move {
+            relance_dispatch::dispatch(&store, &creditor, mailer, &options).await
+        });
     }
-    let mut report = crate::dispatch::DispatchReport::default();
+    let mut report = relance_dispatch::DispatchReport::default();
     while let Some(done) = tasks.join_next().await {
         report.add(&done.context("dispatcher panicked")??);
     }

@@ -2,9 +2,8 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
-use relance_core::law::{compute_penalties, prescription_warning, PenaltyInput, RateTable};
+use relance_core::law::{compute_penalties, prescription_warning, PenaltyInput};
 use relance_store::creditors::CreditorRecord;
 use relance_store::Store;
 
@@ -13,15 +12,7 @@ use crate::context::{creditor, today_for};
 use crate::output::print_rows;
 
 /// The built-in tables completed by every imported one, in import order.
-pub async fn rate_table(store: &Store) -> anyhow::Result<RateTable> {
-    let mut table = RateTable::builtin();
-    for (source, content) in store.rate_tables().await? {
-        let more = RateTable::parse_toml(&content)
-            .with_context(|| format!("stored rate table {source}"))?;
-        table.merge(more);
-    }
-    Ok(table)
-}
+pub use relance_dispatch::law_rates as rate_table;
 
 pub async fn rates(store: &Store, command: RatesCommand) -> anyhow::Result<ExitCode> {
     match command {

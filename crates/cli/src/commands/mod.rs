@@ -28,7 +28,6 @@ use crate::cli::{Cli, Command, ImportCommand, PortalCommand, TokenCommand, UserC
 use crate::context::open_store;
 
 pub use import::{import_invoices_file, import_payments_file};
-pub use law::rate_table as law_rates;
 
 /// Runs one command; `Ok(FAILURE)` for refusals already explained to the user.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -50,9 +50,10 @@ pub async fn run(store: &Store, wanted: Option<&str>, args: RunArgs) -> anyhow::
         eprintln!("{as_of}: {} action(s) {what}", actions.len());
     }
     if !args.dry_run && !args.no_send {
-        let mailer = std::sync::Arc::new(crate::dispatch::mailer_from_args(&args.delivery)?);
-        let options = crate::dispatch::DispatchOptions::from_args(&args.delivery, as_of, None);
-        let report = crate::dispatch::dispatch(store, &creditor, mailer.clone(), &options).await?;
+        let settings = args.delivery.settings()?;
+        let mailer = std::sync::Arc::new(relance_dispatch::mailer_for(&settings)?);
+        let options = relance_dispatch::DispatchOptions::new(&settings, as_of, None)?;
+        let report = relance_dispatch::dispatch(store, &creditor, mailer.clone(), &options).await?;
         eprintln!("{as_of}: {} — {}", report.summary(), mailer.description());
     }
     Ok(ExitCode::SUCCESS)

@@ -7,14 +7,15 @@ use relance_store::Store;
 
 use crate::cli::{OutboxCommand, SendArgs};
 use crate::context::{creditor, today_for};
-use crate::dispatch::{dispatch, mailer_from_args, DispatchOptions};
 use crate::output::print_rows;
+use relance_dispatch::{dispatch, mailer_for, DispatchOptions};
 
 pub async fn send(store: &Store, wanted: Option<&str>, args: SendArgs) -> anyhow::Result<ExitCode> {
     let creditor = creditor(store, wanted).await?;
     let today = args.as_of.unwrap_or_else(|| today_for(&creditor));
-    let mailer = Arc::new(mailer_from_args(&args.delivery)?);
-    let options = DispatchOptions::from_args(&args.delivery, today, args.limit);
+    let settings = args.delivery.settings()?;
+    let mailer = Arc::new(mailer_for(&settings)?);
+    let options = DispatchOptions::new(&settings, today, args.limit)?;
     tracing::info!(worker = %options.worker, to = mailer.description(), "dispatching");
     let report = dispatch(store, &creditor, mailer.clone(), &options).await?;
     eprintln!("{today}: {} — {}", report.summary(), mailer.description());

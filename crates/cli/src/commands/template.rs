@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use relance_core::ids::CreditorId;
 use relance_core::party::{CustomerKind, Language};
 use relance_core::planner::Channel;
 use relance_render::templates::VARIABLES;
@@ -21,35 +20,7 @@ use crate::cli::{OutputFormat, TemplateCommand, TemplateTarget};
 use crate::context::creditor;
 use crate::output::print_rows;
 
-/// The templates a creditor's messages are rendered with: the built-in ones and the stored
-/// overrides in force (each checked again: one that no longer renders is reported by name).
-pub async fn templates_for(store: &Store, creditor: CreditorId) -> anyhow::Result<Templates> {
-    let mut templates = Templates::new()?;
-    for stored in store.template_overrides(creditor).await? {
-        let Some(source) = stored.source else {
-            continue;
-        };
-        let key = key_of(&stored.id)?;
-        templates.set(key, &source).map_err(|e| {
-            anyhow::anyhow!(
-                "stored template {} (version {}) no longer renders: {e}; fix it with `relance template set` or `relance template reset`",
-                key.name(),
-                stored.version
-            )
-        })?;
-    }
-    Ok(templates)
-}
-
-fn key_of(id: &TemplateId) -> anyhow::Result<TemplateKey> {
-    let step = StepId::parse(&id.step)
-        .ok_or_else(|| anyhow::anyhow!("stored template: unknown step \"{}\"", id.step))?;
-    let language = Language::parse(&id.language)
-        .ok_or_else(|| anyhow::anyhow!("stored template: unknown language \"{}\"", id.language))?;
-    let part = Part::parse(&id.part)
-        .ok_or_else(|| anyhow::anyhow!("stored template: unknown part \"{}\"", id.part))?;
-    Ok(TemplateKey::new(step, language, part))
-}
+pub use relance_dispatch::templates_for;
 
 fn id_of(key: TemplateKey) -> TemplateId {
     TemplateId {

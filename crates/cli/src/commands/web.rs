@@ -59,13 +59,19 @@ pub async fn serve(
         None => {}
     }
     println!("Stop with Ctrl-C.");
+    let delivery = if args.no_send {
+        None
+    } else {
+        Some(args.delivery.settings()?)
+    };
     let config = ServeConfig {
         bind: args.bind,
         options: ServerOptions {
             secure_cookies: args.secure_cookies,
             ..ServerOptions::default()
         },
-        run_at: (!args.no_scheduler).then_some(args.run_at),
+        schedule: (!args.no_scheduler)
+            .then(|| relance_server::scheduler::Schedule::daily(args.run_at, delivery)),
     };
     relance_server::serve(store.clone(), config).await?;
     Ok(ExitCode::SUCCESS)

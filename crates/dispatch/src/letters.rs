@@ -50,7 +50,7 @@ pub async fn letter_for(
         StepId::SecondReminder | StepId::FormalNotice | StepId::Litigation
     );
     let rates = if claims {
-        Some(crate::commands::law_rates(store).await?)
+        Some(crate::law_rates(store).await?)
     } else {
         None
     };

@@ -13,18 +13,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
+use relance_core::calendar::BusinessCalendar;
+use relance_core::calls::{next_send_window, within_send_window};
 use relance_core::law::RateTable;
+use relance_core::party::Language;
 use relance_core::planner::Channel;
+use relance_deliver::http_provider::{
+    HttpMessage, HttpOutcome, HttpProvider, HttpProviderSettings,
+};
 use relance_deliver::{write_letter, Mailer, MailerSettings, OutgoingEmail, SendOutcome};
-use relance_render::{build_email, render_letter_pdf, EmailEnvelope, StepId, Templates};
+use relance_render::{
+    build_email, render_letter_pdf, EmailEnvelope, LetterData, Part, StepId, Templates,
+};
 use relance_store::creditors::CreditorRecord;
 use relance_store::outbox::{
     ClaimedAction, CustomerContext, Delivery, RetryPolicy, SendDecision, SENDABLE_CHANNELS,
 };
 use relance_store::Store;
-
-use crate::cli::DeliveryArgs;
 
 /// How a dispatch runs.
 #[derive(Debug, Clone)]
@@ -41,34 +47,97 @@ pub struct DispatchOptions {
     pub outbox: PathBuf,
     /// Stop after about this many messages.
     pub limit: Option<usize>,
+    /// The SMS provider; `None`: SMS stay planned in the outbox.
+    pub sms: Option<Arc<HttpProvider>>,
+    /// The creditor's local time that decides the SMS send window; `None`: the clock.
+    pub now: Option<NaiveDateTime>,
 }
 
-impl DispatchOptions {
-    pub fn from_args(args: &DeliveryArgs, today: NaiveDate, limit: Option<usize>) -> Self {
-        DispatchOptions {
-            today,
-            worker: worker_name(0),
-            batch: args.batch.max(1),
-            concurrency: usize::try_from(args.connections.max(1)).unwrap_or(8),
-            lease: Duration::from_secs(args.lease_timeout),
-            retry: RetryPolicy {
-                max_attempts: args.max_attempts.max(1),
-                base: Duration::from_secs(args.retry_after),
-            },
-            outbox: args.outbox.clone(),
-            limit,
+/// How messages leave: the settings `relance send`, `relance run` and `relance serve` share
+/// (flags and `RELANCE_*` variables of the binary).
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// `smtp://[user:pass@]host[:port]`, `smtps://…`, `smtp://…?tls=required`; `None`: `.eml`
+    /// files under `outbox/mail`.
+    pub smtp_url: Option<String>,
+    /// PEM of a certificate authority trusted for the SMTP server's certificate.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Letters (`outbox/letters/DAY/*.pdf`), and e-mails without SMTP.
+    pub outbox: PathBuf,
+    /// At most this many messages per second to one recipient domain (0: no limit).
+    pub rate_per_domain: f64,
+    /// SMTP connections kept open and messages sent at once.
+    pub connections: u32,
+    /// After this, a claim may be taken over, and a message left in "sending" is in doubt.
+    pub lease_timeout: Duration,
+    /// Before the second attempt after a temporary error (doubled at each attempt).
+    pub retry_after: Duration,
+    /// Attempts before a temporarily failing message is marked failed.
+    pub max_attempts: i64,
+    /// Messages claimed and recorded per transaction.
+    pub batch: usize,
+    /// The SMS provider (`RELANCE_SMS_URL`…); `None`: SMS stay planned.
+    pub sms: Option<HttpProviderSettings>,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            smtp_url: None,
+            smtp_ca_file: None,
+            outbox: PathBuf::from("outbox"),
+            rate_per_domain: 0.0,
+            connections: 8,
+            lease_timeout: Duration::from_secs(300),
+            retry_after: Duration::from_secs(300),
+            max_attempts: 6,
+            batch: 200,
+            sms: None,
         }
     }
 }
 
-/// The mailer the arguments describe.
-pub fn mailer_from_args(args: &DeliveryArgs) -> anyhow::Result<Mailer> {
+impl DispatchOptions {
+    /// Fails when the SMS provider's settings are wrong (a template that does not render, a
+    /// URL that is not http or https).
+    pub fn new(
+        settings: &DeliverySettings,
+        today: NaiveDate,
+        limit: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        let sms = match &settings.sms {
+            Some(sms) => Some(Arc::new(
+                HttpProvider::new(sms.clone()).context("the SMS provider")?,
+            )),
+            None => None,
+        };
+        Ok(DispatchOptions {
+            today,
+            worker: worker_name(0),
+            batch: settings.batch.max(1),
+            concurrency: usize::try_from(settings.connections.max(1)).unwrap_or(8),
+            lease: settings.lease_timeout,
+            retry: RetryPolicy {
+                max_attempts: settings.max_attempts.max(1),
+                base: settings.retry_after,
+            },
+            outbox: settings.outbox.clone(),
+            limit,
+            sms,
+            now: None,
+        })
+    }
+}
+
+/// The mailer the settings describe.
+pub fn mailer_for(settings: &DeliverySettings) -> anyhow::Result<Mailer> {
     Ok(Mailer::new(&MailerSettings {
-        smtp_url: args.smtp_url.clone(),
-        outbox: args.outbox.clone(),
-        pool_size: args.connections.max(1),
-        per_domain_rate: args.rate_per_domain,
+        smtp_url: settings.smtp_url.clone(),
+        outbox: settings.outbox.clone(),
+        pool_size: settings.connections.max(1),
+        per_domain_rate: settings.rate_per_domain,
         timeout: Duration::from_secs(60),
+        ca_file: settings.smtp_ca_file.clone(),
     })?)
 }
 
@@ -148,6 +217,7 @@ impl DispatchReport {
 enum Prepared {
     Email(OutgoingEmail),
     Letter { name: String, pdf: Vec<u8> },
+    Sms(HttpMessage),
 }
 
 /// Flags the rows in doubt, then sends batch after batch until nothing is due.
@@ -165,18 +235,35 @@ pub async fn dispatch(
         ..Default::default()
     };
     // Without a sender address, e-mails stay in the outbox (planned) until one is set.
-    let channels: Vec<&str> = SENDABLE_CHANNELS
+    let mut channels: Vec<&str> = SENDABLE_CHANNELS
         .iter()
         .copied()
         .filter(|c| *c != "email" || creditor.email.is_some())
         .collect();
+    // SMS only inside the send window (08:00–20:00 creditor time, not on Sundays nor public
+    // holidays): outside it they stay planned, and the next dispatch after the opening sends
+    // them.
+    if options.sms.is_some() {
+        let now = options.now.unwrap_or_else(|| local_now(creditor));
+        let calendar = BusinessCalendar::new(creditor.alsace_moselle);
+        if within_send_window(now, &calendar) {
+            channels.push("sms");
+        } else {
+            tracing::info!(
+                creditor = %creditor.name,
+                opens = %next_send_window(now, &calendar),
+                "SMS wait for the send window"
+            );
+        }
+    }
     if creditor.email.is_none() {
-        eprintln!(
+        tracing::warn!(
+            creditor = %creditor.name,
             "e-mails are kept in the outbox: the company has no sender address (set one with `relance init --name … --email …`)"
         );
     }
-    let templates = Templates::new()?;
-    let rates = crate::commands::law_rates(store).await?;
+    let templates = crate::templates_for(store, creditor.id).await?;
+    let rates = crate::law_rates(store).await?;
     let mut handled = 0usize;
     loop {
         let limit = match options.limit {
@@ -260,9 +347,10 @@ async fn send_batch(
                 let semaphore = Arc::clone(&semaphore);
                 let outbox = options.outbox.clone();
                 let today = options.today;
+                let sms = options.sms.clone();
                 tasks.spawn(async move {
                     let _permit = semaphore.acquire_owned().await;
-                    let delivery = deliver(&mailer, &outbox, today, message).await;
+                    let delivery = deliver(&mailer, sms.as_deref(), &outbox, today, message).await;
                     (action, delivery)
                 });
             }
@@ -271,7 +359,7 @@ async fn send_batch(
     let mut outcomes = Vec::with_capacity(tasks.len());
     while let Some(done) = tasks.join_next().await {
         let (action, delivery) = done.context("a sending task panicked")?;
-        if matches!(delivery, Delivery::Sent { .. }) && action.channel != "email" {
+        if matches!(delivery, Delivery::Sent { .. }) && action.channel.contains("letter") {
             report.letters += 1;
         }
         outcomes.push((action, delivery));
@@ -290,6 +378,7 @@ async fn send_batch(
 
 async fn deliver(
     mailer: &Mailer,
+    sms: Option<&HttpProvider>,
     outbox: &std::path::Path,
     today: NaiveDate,
     message: Result<Prepared, String>,
@@ -311,6 +400,30 @@ async fn deliver(
                 rejected_address: Some(email.to.clone()),
             },
         },
+        Ok(Prepared::Sms(mut message)) => {
+            let Some(provider) = sms else {
+                return Delivery::Temporary {
+                    error: "no SMS provider configured (RELANCE_SMS_URL)".into(),
+                };
+            };
+            if let Some(from) = provider.sender() {
+                message.from = from.to_string();
+            }
+            match provider.send(&message).await {
+                HttpOutcome::Sent { provider_id, body } => Delivery::Sent {
+                    message_id: provider_id,
+                    document_sha256: relance_deliver::sha256_hex(&body),
+                    document_path: None,
+                },
+                HttpOutcome::Temporary(error) => Delivery::Temporary { error },
+                // A 4xx says the request is wrong (a credential, a number the provider
+                // refuses): recorded on the action, not on the customer's contact.
+                HttpOutcome::Permanent(error) => Delivery::Permanent {
+                    error,
+                    rejected_address: None,
+                },
+            }
+        }
         Ok(Prepared::Letter { name, pdf }) => {
             match write_letter(outbox, today, &name, &pdf).await {
                 Ok((path, sha256)) => Delivery::Sent {
@@ -351,6 +464,21 @@ fn prepare(
         Some(&action.invoices),
         Some(rates),
     )?;
+    if channel == Channel::Sms {
+        let to = context
+            .customer
+            .phones
+            .first()
+            .filter(|p| !p.trim().is_empty())
+            .cloned()
+            .with_context(|| format!("{} has no phone number", context.customer.code))?;
+        return Ok(Prepared::Sms(HttpMessage {
+            to,
+            from: options_from(creditor),
+            text: sms_text(&data, templates)?,
+            reference: action.key.clone(),
+        }));
+    }
     if channel != Channel::Email {
         let pdf = render_letter_pdf(&data, templates)?;
         return Ok(Prepared::Letter {
@@ -407,4 +535,54 @@ fn prepare(
         day: today,
         bytes,
     }))
+}
+
+/// The creditor's local time now.
+fn local_now(creditor: &CreditorRecord) -> NaiveDateTime {
+    let tz: chrono_tz::Tz = creditor
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Paris);
+    chrono::Utc::now().with_timezone(&tz).naive_local()
+}
+
+/// The sender given to the SMS provider's templates: the creditor's name.
+fn options_from(creditor: &CreditorRecord) -> String {
+    creditor.name.clone()
+}
+
+/// An SMS says who writes, what the step's subject says, how much is due and by when, and how
+/// to answer — short enough for one or two text messages. The subject comes from the
+/// creditor's templates, so a reworded step reads the same in every channel.
+fn sms_text(data: &LetterData, templates: &Templates) -> anyhow::Result<String> {
+    let subject = templates.render(Part::Subject, data)?;
+    let total = data.totals.total_due;
+    let contact = data
+        .creditor
+        .phone
+        .clone()
+        .or_else(|| data.creditor.email.clone())
+        .unwrap_or_default();
+    Ok(match data.language() {
+        Language::Fr => format!(
+            "{} : {}. Montant dû : {}, à régler avant le {}. Réf. {}. {}",
+            data.creditor.name,
+            subject,
+            total.format_fr(),
+            data.deadline.format("%d/%m/%Y"),
+            data.payment_reference,
+            contact
+        ),
+        Language::En => format!(
+            "{}: {}. Amount due: {}, to be paid by {}. Ref. {}. {}",
+            data.creditor.name,
+            subject,
+            total.format_en(),
+            data.deadline.format("%Y-%m-%d"),
+            data.payment_reference,
+            contact
+        ),
+    }
+    .trim()
+    .to_string())
 }
