@@ -55,7 +55,7 @@ impl DispatchOptions {
                 max_attempts: args.max_attempts.max(1),
                 base: Duration::from_secs(args.retry_after),
             },
-            outbox: args.outbox.clone(),
+            outbox: absolute_outbox(args),
             limit,
         }
     }
@@ -65,11 +65,17 @@ impl DispatchOptions {
 pub fn mailer_from_args(args: &DeliveryArgs) -> anyhow::Result<Mailer> {
     Ok(Mailer::new(&MailerSettings {
         smtp_url: args.smtp_url.clone(),
-        outbox: args.outbox.clone(),
+        outbox: absolute_outbox(args),
         pool_size: args.connections.max(1),
         per_domain_rate: args.rate_per_domain,
         timeout: Duration::from_secs(60),
     })?)
+}
+
+/// The outbox folder as an absolute path: the paths recorded on the actions (read back by the
+/// litigation file and the print batch) must not depend on the folder a command runs from.
+fn absolute_outbox(args: &DeliveryArgs) -> PathBuf {
+    std::path::absolute(&args.outbox).unwrap_or_else(|_| args.outbox.clone())
 }
 
 /// `host:pid:n`: who holds a claim.

@@ -10,6 +10,7 @@ mod dispatch;
 mod letters;
 mod litigation;
 mod output;
+mod writer_lock;
 
 use clap::Parser;
 
