@@ -35,7 +35,9 @@ pub fn lock_path(url: &str) -> Option<PathBuf> {
     if file.is_empty() || file.contains(":memory:") {
         return None;
     }
-    let mut path = PathBuf::from(file).into_os_string();
+    // The same file under another name (a symbolic link, a relative path) has the same lock.
+    let file = std::fs::canonicalize(file).unwrap_or_else(|_| PathBuf::from(file));
+    let mut path = file.into_os_string();
     path.push(".lock");
     Some(PathBuf::from(path))
 }
@@ -154,10 +156,11 @@ pub fn explain_locked(error: anyhow::Error, url: &str) -> anyhow::Error {
     let locked = error
         .chain()
         .any(|e| e.to_string().contains("database is locked"));
-    match lock_path(url)
+    let holder = lock_path(url)
         .filter(|_| locked)
         .and_then(|p| holder_of(&p))
-    {
+        .filter(|(pid, _)| *pid != Some(std::process::id()));
+    match holder {
         Some((_, who)) => error.context(format!(
             "the database is busy: {who} is writing to it (one writer at a time on SQLite)"
         )),
@@ -172,13 +175,26 @@ mod tests {
     #[test]
     fn the_lock_file_sits_next_to_the_sqlite_file() {
         assert_eq!(
-            lock_path("sqlite://data/relance.db?mode=rwc"),
-            Some(PathBuf::from("data/relance.db.lock"))
+            lock_path("sqlite://no-such-folder/relance.db?mode=rwc"),
+            Some(PathBuf::from("no-such-folder/relance.db.lock"))
         );
         assert_eq!(
-            lock_path("sqlite:relance.db"),
-            Some(PathBuf::from("relance.db.lock"))
+            lock_path("sqlite:no-such-folder/relance.db"),
+            Some(PathBuf::from("no-such-folder/relance.db.lock"))
         );
+        // A symbolic link to the database shares its lock.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("real.db");
+        std::fs::write(&real, b"").expect("db file");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.db");
+            std::os::unix::fs::symlink(&real, &link).expect("symlink");
+            assert_eq!(
+                lock_path(&format!("sqlite://{}", link.display())),
+                lock_path(&format!("sqlite://{}", real.display()))
+            );
+        }
         assert_eq!(lock_path("sqlite::memory:"), None);
         assert_eq!(lock_path("postgres://u@h/db"), None);
     }

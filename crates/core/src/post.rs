@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn postal_order_sorts_by_postcode_then_name_and_puts_unknown_codes_last() {
-        let mut rows = vec![
+        let mut rows = [
             (Some("75001".to_string()), "Zoé", 1),
             (None, "Alpha", 2),
             (Some("13100".to_string()), "Martin", 3),
@@ -116,9 +116,11 @@ mod tests {
             Ok("1A 123 456 7890 1")
         );
         assert!(registered_number("").is_err());
-        assert!(registered_number("12;34").unwrap_err().contains(";"));
+        assert!(registered_number("12;34")
+            .expect_err("a semicolon")
+            .contains(";"));
         assert!(registered_number("123")
-            .unwrap_err()
+            .expect_err("too short")
             .contains("expected 6 to 30"));
     }
 }

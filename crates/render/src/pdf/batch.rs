@@ -94,6 +94,7 @@ pub fn render_print_batch(
 struct CoverWords {
     title: &'static str,
     count: &'static str,
+    letters: &'static str,
     columns: [&'static str; 6],
     simple: &'static str,
     registered: &'static str,
@@ -104,7 +105,8 @@ fn cover_words(lang: Language) -> CoverWords {
     match lang {
         Language::Fr => CoverWords {
             title: "LOT D'IMPRESSION DU",
-            count: "courriers, en ordre postal (code postal, puis nom)",
+            letters: "courriers",
+            count: "pages hors cette liste, en ordre postal (code postal, puis nom)",
             columns: [
                 "N°",
                 "Destinataire",
@@ -119,7 +121,8 @@ fn cover_words(lang: Language) -> CoverWords {
         },
         Language::En => CoverWords {
             title: "PRINT BATCH OF",
-            count: "letters, in postal order (postcode, then name)",
+            letters: "letters",
+            count: "pages besides this list, in postal order (postcode, then name)",
             columns: [
                 "No.",
                 "Addressee",
@@ -173,7 +176,7 @@ fn cover_pdf(
     );
     l.y -= 2.0 * LEADING;
     let total: usize = pages.iter().sum();
-    let count = format!("{} {} — {total} pages", letters.len(), w.count);
+    let count = format!("{} {}, {total} {}", letters.len(), w.letters, w.count);
     l.text(LEFT, l.y, &count, Face::Bold, 10.0, Align::Left);
     l.y -= LEADING;
     let x = [
