@@ -9,12 +9,11 @@
 //! gives up, names the holder. A lock file left by a process that no longer exists (killed) is
 //! taken over. PostgreSQL needs none of this: its row locks let several writers work at once.
 //!
-//! The file is created with `create_new` (atomic on every platform) and removed when the guard
-//! is dropped; it is advisory — short commands rely on `busy_timeout` alone, and an error
+//! The file appears atomically (written under a name of our own, then hard-linked under the
+//! lock's name, which fails if it exists) and is removed when the guard is dropped; it is advisory — short commands rely on `busy_timeout` alone, and an error
 //! "database is locked" from any command is completed with the holder's name
 //! ([`explain_locked`]).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -82,23 +81,29 @@ impl WriterLock {
             std::process::id(),
             chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
         );
+        // The content is written to a file of our own first, then linked under the lock's
+        // name: `hard_link` fails if the name exists, so the lock appears atomically and never
+        // empty to a process reading it.
+        let mut own = path.clone().into_os_string();
+        own.push(format!(".{}", std::process::id()));
+        let own = PathBuf::from(own);
+        if let Err(e) = std::fs::write(&own, content.as_bytes()) {
+            // A read-only folder: no lock file possible; busy_timeout still applies.
+            tracing::warn!(path = %own.display(), error = %e, "cannot create the writer lock file");
+            return Ok(None);
+        }
         let started = Instant::now();
         let mut said = false;
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    file.write_all(content.as_bytes())?;
-                    file.sync_all()?;
+            match std::fs::hard_link(&own, &path) {
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&own);
                     return Ok(Some(WriterLock { path, content }));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => {
-                    // A read-only folder: no lock file possible; busy_timeout still applies.
                     tracing::warn!(path = %path.display(), error = %e, "cannot create the writer lock file");
+                    let _ = std::fs::remove_file(&own);
                     return Ok(None);
                 }
             }
@@ -117,6 +122,7 @@ impl WriterLock {
                 .map(|(_, who)| who)
                 .unwrap_or_else(|| "another process".into());
             if started.elapsed() >= wait {
+                let _ = std::fs::remove_file(&own);
                 anyhow::bail!(
                     "the database is being written by {who}; waited {} s (RELANCE_LOCK_WAIT). Try again when it has finished. If that process is gone, remove {}",
                     wait.as_secs(),
