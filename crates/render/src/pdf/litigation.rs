@@ -309,7 +309,10 @@ pub fn render_litigation_pdf(data: &LitigationData) -> Result<Vec<u8>, RenderErr
         l.paragraph(&first, Face::Regular, 8.5, 5.0 * MM, true);
         if let Some(sha) = &doc.sha256 {
             l.paragraph(
-                &format!("{} : {sha}", w.doc_cols[2]),
+                &match lang {
+                    Language::Fr => format!("{} : {sha}", w.doc_cols[2]),
+                    Language::En => format!("{}: {sha}", w.doc_cols[2]),
+                },
                 Face::Regular,
                 7.0,
                 5.0 * MM,
