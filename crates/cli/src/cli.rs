@@ -61,6 +61,13 @@ pub enum Command {
     /// Example: relance outbox list --in-doubt
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Letters for the post office: the day's print batch (one PDF in postal order, with a cover
+    /// list), the list of registered letters to post, and the registered-letter number and
+    /// acknowledgement of receipt when the post office gives them.
+    ///
+    /// Example: relance letter batch --on 2026-03-11 --out lot-2026-03-11.pdf
+    #[command(subcommand)]
+    Letter(LetterCommand),
     /// Record a promise to pay: the customer's case pauses until the business day after DATE.
     ///
     /// Example: relance promise F-2026-001 --on 2026-03-20 --amount 600
@@ -761,6 +768,53 @@ pub struct SendArgs {
     pub limit: Option<usize>,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LetterCommand {
+    /// The letters sent on a day as one PDF to print: a cover list (addressee, postcode,
+    /// reference, registered or not, pages), then each letter as filed, in postal order
+    /// (postcode, then name). Each filed letter is checked against its SHA-256 first.
+    ///
+    /// Example: relance letter batch --on 2026-03-11 --out lot-2026-03-11.pdf
+    Batch {
+        /// The day the letters were sent (default: today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// The PDF to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Language of the cover list: fr or en.
+        #[arg(long, default_value = "fr")]
+        lang: String,
+    },
+    /// The registered letters sent on a day, as the post office needs them: reference,
+    /// addressee, full address, with or without acknowledgement of receipt (AR), and a column
+    /// for the registered-letter number.
+    ///
+    /// Example: relance letter registered --on 2026-03-11 --format csv > recommandes.csv
+    Registered {
+        /// The day the letters were sent (default: today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Record the registered-letter number of a letter (its reference, as listed by `relance
+    /// letter registered`), and the day its acknowledgement of receipt was signed when it comes
+    /// back. Both go on the customer's timeline and into the litigation file.
+    ///
+    /// Example: relance letter receipt 42 --number "1A 123 456 7890 1" --acknowledged-on 2026-03-14
+    Receipt {
+        /// The letter's reference (its outbox id).
+        reference: String,
+        /// The registered-letter number (may be omitted once recorded).
+        #[arg(long)]
+        number: Option<String>,
+        /// The day the addressee signed the acknowledgement of receipt.
+        #[arg(long)]
+        acknowledged_on: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,20 +8,32 @@ use relance_core::law::{
 };
 use relance_core::money::{Currency, Money};
 use relance_core::party::{CustomerKind, Language};
-use relance_render::{ChronologyLine, ClaimLine, ClaimTotals, LitigationData, StepId};
+use relance_render::{
+    ChronologyLine, ClaimLine, ClaimTotals, DocumentLine, LitigationData, StepId,
+};
 use relance_store::creditors::CreditorRecord;
 use relance_store::events::EventRecord;
 use relance_store::Store;
 
+/// A copy relance kept of a document it lists: where it is and the fingerprint recorded when
+/// it was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeptCopy {
+    /// Its name in the file's folder (`--out DIR`).
+    pub file_name: String,
+    pub path: std::path::PathBuf,
+    pub sha256: String,
+}
+
 /// Builds the file of `customer_code` as of `as_of`, in `language` (default: French, the
-/// language of the courts it goes to).
+/// language of the courts it goes to), with the copies of the documents it lists.
 pub async fn litigation_for(
     store: &Store,
     creditor: &CreditorRecord,
     customer_code: &str,
     as_of: NaiveDate,
     language: Language,
-) -> anyhow::Result<LitigationData> {
+) -> anyhow::Result<(LitigationData, Vec<KeptCopy>)> {
     let customer = store
         .customer_by_code(creditor.id, customer_code)
         .await?
@@ -60,7 +72,9 @@ pub async fn litigation_for(
     let principal_and_interest = totals.open.checked_add(totals.interest)?;
     let procedure = choose_procedure(customer.kind, principal_and_interest);
     let letters = crate::letters::letter_parties(creditor, &customer);
-    Ok(LitigationData {
+    let sent = store.sent_documents(creditor.id, customer_code).await?;
+    let (documents, copies) = documents(&sent, as_of, language);
+    let data = LitigationData {
         creditor: letters.0,
         debtor: relance_render::DebtorInfo {
             language,
@@ -73,11 +87,73 @@ pub async fn litigation_for(
         claims,
         totals,
         chronology: chronology(&timeline, language),
-        documents: Vec::new(),
+        documents,
         procedure,
         formal_notice_on,
         warnings,
-    })
+    };
+    Ok((data, copies))
+}
+
+/// The documents sent up to `as_of` (letters, e-mails), oldest first, and the copies kept of
+/// them. An e-mail handed to an SMTP server is listed with its fingerprint and Message-ID, but
+/// relance holds no copy of it.
+fn documents(
+    sent: &[relance_store::letters::SentDocument],
+    as_of: NaiveDate,
+    language: Language,
+) -> (Vec<DocumentLine>, Vec<KeptCopy>) {
+    let mut lines = Vec::new();
+    let mut copies = Vec::new();
+    for doc in sent.iter().filter(|d| d.sent_on <= as_of) {
+        let path = doc.document_path.as_ref().map(std::path::PathBuf::from);
+        let file_name = path.as_ref().and_then(|p| p.file_name()).map(|name| {
+            format!(
+                "{}_{}",
+                doc.sent_on,
+                name.to_string_lossy().replace(char::is_whitespace, "_")
+            )
+        });
+        let mut description = format!(
+            "{} — {}",
+            step_label(&doc.step, language),
+            channel_text(&doc.channel, language)
+        );
+        if !doc.invoices.is_empty() {
+            description.push_str(&format!(" ({})", doc.invoices.join(", ")));
+        }
+        if path.is_none() {
+            description.push_str(&match (language, &doc.message_id) {
+                (Language::Fr, Some(id)) => {
+                    format!(
+                        " — remis au serveur de messagerie, Message-ID <{id}>, copie non conservée"
+                    )
+                }
+                (Language::Fr, None) => " — copie non conservée".to_string(),
+                (Language::En, Some(id)) => {
+                    format!(" — handed to the mail server, Message-ID <{id}>, no copy kept")
+                }
+                (Language::En, None) => " — no copy kept".to_string(),
+            });
+        }
+        if let (Some(path), Some(name)) = (path, &file_name) {
+            copies.push(KeptCopy {
+                file_name: name.clone(),
+                path,
+                sha256: doc.document_sha256.clone(),
+            });
+        }
+        lines.push(DocumentLine {
+            date: doc.sent_on,
+            description,
+            file_name,
+            sha256: Some(doc.document_sha256.clone()).filter(|s| !s.is_empty()),
+            registered_number: doc.registered_number.clone(),
+            acknowledged_on: doc.acknowledged_on.filter(|on| *on <= as_of),
+            expects_acknowledgement: doc.channel == "registered_letter_ar",
+        });
+    }
+    (lines, copies)
 }
 
 fn claim_line(
@@ -171,6 +247,10 @@ fn event_label(kind: &str, language: Language) -> Option<&'static str> {
         "payment_received" => ("Paiement reçu", "Payment received"),
         "credit_note_applied" => ("Avoir imputé", "Credit note applied"),
         "penalties_waived" => ("Pénalités abandonnées", "Penalties waived"),
+        "letter_receipt" => (
+            "Recommandé : numéro et accusé de réception",
+            "Registered letter: number and acknowledgement",
+        ),
         "invoice_changed" => ("Facture enregistrée", "Invoice recorded"),
         "customer_changed" => return None,
         k if k.starts_with("call") => ("Appel", "Call"),
@@ -246,6 +326,19 @@ fn chronology(timeline: &[EventRecord], language: Language) -> Vec<ChronologyLin
 /// The invoices and amount an event concerns, worded in the file's language when the event's
 /// data says them; else its stored one-line summary.
 fn detail_of(e: &EventRecord, language: Language) -> String {
+    if e.kind == "letter_receipt" {
+        let number = e.data["registered_number"].as_str().unwrap_or("");
+        let signed = e.data["acknowledged_on"]
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(relance_render::format::date_short);
+        return match (language, signed) {
+            (Language::Fr, Some(on)) => format!("n° {number}, AR signé le {on}"),
+            (Language::Fr, None) => format!("n° {number}"),
+            (Language::En, Some(on)) => format!("no. {number}, receipt signed on {on}"),
+            (Language::En, None) => format!("no. {number}"),
+        };
+    }
     let invoices: Vec<&str> = e.data["invoices"]
         .as_array()
         .map(|list| list.iter().filter_map(|v| v.as_str()).collect())

@@ -8,6 +8,7 @@ mod commands;
 mod context;
 mod litigation;
 mod output;
+mod writer_lock;
 
 /// The delivery pipeline and the letters' data live in `relance-dispatch`, shared with the
 /// server; `crate::letters` keeps naming them here.

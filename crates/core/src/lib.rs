@@ -14,5 +14,6 @@ pub mod matching;
 pub mod money;
 pub mod party;
 pub mod planner;
+pub mod post;
 
 pub use money::{Currency, Money, MoneyError};

@@ -121,7 +121,7 @@ impl DispatchOptions {
                 max_attempts: settings.max_attempts.max(1),
                 base: settings.retry_after,
             },
-            outbox: settings.outbox.clone(),
+            outbox: absolute_outbox(&settings.outbox),
             limit,
             sms,
             now: None,
@@ -133,12 +133,18 @@ impl DispatchOptions {
 pub fn mailer_for(settings: &DeliverySettings) -> anyhow::Result<Mailer> {
     Ok(Mailer::new(&MailerSettings {
         smtp_url: settings.smtp_url.clone(),
-        outbox: settings.outbox.clone(),
+        outbox: absolute_outbox(&settings.outbox),
         pool_size: settings.connections.max(1),
         per_domain_rate: settings.rate_per_domain,
         timeout: Duration::from_secs(60),
         ca_file: settings.smtp_ca_file.clone(),
     })?)
+}
+
+/// The outbox folder as an absolute path: the paths recorded on the actions (read back by the
+/// litigation file and the print batch) must not depend on the folder a command runs from.
+fn absolute_outbox(outbox: &std::path::Path) -> PathBuf {
+    std::path::absolute(outbox).unwrap_or_else(|_| outbox.to_path_buf())
 }
 
 /// `host:pid:n`: who holds a claim.

@@ -22,6 +22,7 @@ use crate::qr::{epc_payload, qr_matrix, EpcTransfer};
 use crate::templates::{Part, Templates};
 use crate::RenderError;
 
+pub mod batch;
 pub mod litigation;
 
 const MM: f32 = 72.0 / 25.4;

@@ -298,3 +298,83 @@ fn write_samples() {
         }
     }
 }
+
+#[test]
+fn the_print_batch_copies_each_letters_pages_after_a_cover_list_and_refuses_a_foreign_pdf() {
+    use relance_core::planner::policy::Channel;
+    use relance_render::{render_print_batch, BatchCover, BatchLetter};
+    let (plain, _) = letter(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    // A letter with a logo: its image must follow its pages into the batch.
+    let templates = Templates::new().expect("templates");
+    let mut data = LetterData::sample(StepId::FormalNotice, CustomerKind::Business, Language::Fr);
+    data.creditor.logo_jpeg = Some(include_bytes!("fixtures/logo.jpg").to_vec());
+    let with_logo = render_letter_pdf(&data, &templates).expect("pdf");
+    let letters = vec![
+        BatchLetter {
+            reference: 7,
+            addressee: "Boulangerie Dupré SARL".into(),
+            postcode: Some("69002".into()),
+            channel: Channel::RegisteredLetterAr,
+            pdf: with_logo.clone(),
+        },
+        BatchLetter {
+            reference: 9,
+            addressee: "Un nom de client bien trop long pour tenir dans la colonne du bordereau"
+                .into(),
+            postcode: None,
+            channel: Channel::Letter,
+            pdf: plain.clone(),
+        },
+    ];
+    let cover = BatchCover {
+        creditor: "Atelier Cézanne SAS".into(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 3, 11).expect("date"),
+        language: Language::Fr,
+    };
+    let batch = render_print_batch(&cover, &letters).expect("batch");
+    assert_eq!(batch.cover_pages, 1);
+    assert!(batch.pages.iter().all(|p| *p >= 1), "{:?}", batch.pages);
+    let path = common::temp_file("batch.pdf", &batch.pdf);
+    if let Ok(out) = std::process::Command::new("pdfinfo").arg(&path).output() {
+        let info = String::from_utf8_lossy(&out.stdout);
+        let pages: usize = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("page count");
+        assert_eq!(pages, 1 + batch.pages.iter().sum::<usize>(), "{info}");
+        let images = std::process::Command::new("pdfimages")
+            .args(["-list", &path.display().to_string()])
+            .output()
+            .expect("pdfimages");
+        let listed = String::from_utf8_lossy(&images.stdout);
+        // Header (2 lines), then the logo drawn once: in the letterhead of the first letter,
+        // page 2 of the batch (the cover has no image, nor has the second letter).
+        let rows: Vec<&str> = listed.lines().skip(2).collect();
+        assert_eq!(rows.len(), 1, "{listed}");
+        assert_eq!(rows[0].split_whitespace().next(), Some("2"), "{listed}");
+    }
+    if let Some(text) = pdf_text(&batch.pdf) {
+        assert_all(
+            &text,
+            &[
+                "LOT D'IMPRESSION DU 11/03/2026",
+                "2 courriers",
+                "recommandé AR",
+                "lettre simple",
+                "Un nom de client bien trop long",
+                "…",
+                "MISE EN DEMEURE",
+                "Boulangerie Dupré SARL",
+            ],
+        );
+        let notice = text.find("MISE EN DEMEURE").expect("formal notice");
+        let cover_end = text.find("lettre simple").expect("cover");
+        assert!(cover_end < notice, "the cover comes first");
+    }
+    // Not a PDF of ours: refused, naming the letter.
+    let mut foreign = letters;
+    foreign[1].pdf = b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF".to_vec();
+    let err = render_print_batch(&cover, &foreign).expect_err("foreign PDF");
+    assert!(err.to_string().contains("letter 9"), "{err}");
+}

@@ -17,6 +17,7 @@ pub mod customers;
 pub mod events;
 pub mod imports;
 pub mod law;
+pub mod letters;
 pub mod matching;
 pub mod outbox;
 pub mod payments;

@@ -536,7 +536,7 @@ impl Store {
                     sqlx::query(
                         "UPDATE actions SET status = 'sent', sent_at = $1, message_id = $2, document_sha256 = $3, \
                          document_path = $4, attempts = attempts + 1, claimed_by = NULL, in_doubt = 0, \
-                         last_error = NULL, next_attempt_at = NULL, updated_at = $5 \
+                         last_error = NULL, next_attempt_at = NULL, updated_at = $5, sent_on = $8 \
                          WHERE id = $6 AND creditor_id = $7 AND status = 'sending'",
                     )
                     .bind(now.clone())
@@ -546,6 +546,7 @@ impl Store {
                     .bind(now.clone())
                     .bind(action.id)
                     .bind(creditor.0)
+                    .bind(today.to_string())
                     .execute(&mut *tx)
                     .await?;
                     append(

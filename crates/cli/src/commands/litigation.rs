@@ -1,6 +1,9 @@
 //! `relance litigation`: the file a lawyer or commissaire de justice needs, as one PDF or as a
 //! folder holding the PDF, the claim as JSON, the copies of the documents relance kept, and a
 //! `SHA256SUMS` list so every copy can be checked.
+//!
+//! A copy is shipped only if its SHA-256 is still the one recorded when it was sent: a file
+//! changed or gone since is refused by name rather than passed off as what was sent.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,8 +26,9 @@ pub async fn run(
     let as_of = args.as_of.unwrap_or_else(|| today_for(&creditor));
     let language = Language::parse(&args.lang)
         .with_context(|| format!("--lang \"{}\": expected fr or en", args.lang))?;
-    let data = crate::litigation::litigation_for(store, &creditor, &args.customer, as_of, language)
-        .await?;
+    let (data, copies) =
+        crate::litigation::litigation_for(store, &creditor, &args.customer, as_of, language)
+            .await?;
     let is_pdf = args
         .out
         .extension()
@@ -32,6 +36,13 @@ pub async fn run(
         .is_some_and(|e| e.eq_ignore_ascii_case("pdf"));
     let pdf = render_litigation_pdf(&data)?;
     if is_pdf {
+        // The file alone lists the recorded fingerprints; say so if a kept copy no longer
+        // matches, since it could not be produced as evidence.
+        for copy in &copies {
+            if let Err(e) = verified_copy(copy) {
+                eprintln!("warning: {e:#}");
+            }
+        }
         write_new(&args.out, &pdf)?;
         println!(
             "{} written: {} claimed from {} ({}), proposed: {}",
@@ -51,18 +62,15 @@ pub async fn run(
             dir.display()
         );
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Every copy is read and checked before anything is written.
     let mut written: Vec<(String, Vec<u8>)> = vec![
         ("dossier-contentieux.pdf".into(), pdf),
         ("creance.json".into(), serde_json::to_vec_pretty(&data)?),
     ];
-    for doc in &data.documents {
-        if let (Some(name), Some(source)) = (&doc.file_name, doc_source(doc)) {
-            let bytes = std::fs::read(&source)
-                .with_context(|| format!("cannot read the kept copy {}", source.display()))?;
-            written.push((name.clone(), bytes));
-        }
+    for copy in &copies {
+        written.push((copy.file_name.clone(), verified_copy(copy)?));
     }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut sums = String::new();
     for (name, bytes) in &written {
         write_new(&dir.join(name), bytes)?;
@@ -81,9 +89,22 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where relance kept a document it lists (none yet: the delivery outbox fills this in).
-fn doc_source(_doc: &relance_render::DocumentLine) -> Option<std::path::PathBuf> {
-    None
+/// The bytes of a kept copy, if they still hash to what was recorded when it was sent.
+fn verified_copy(copy: &crate::litigation::KeptCopy) -> anyhow::Result<Vec<u8>> {
+    let bytes = std::fs::read(&copy.path).with_context(|| {
+        format!(
+            "the copy of a document sent, {}, cannot be read: the litigation file is not written without it",
+            copy.path.display()
+        )
+    })?;
+    let actual = format!("{:x}", Sha256::digest(&bytes));
+    anyhow::ensure!(
+        actual.eq_ignore_ascii_case(&copy.sha256),
+        "{} has changed since it was sent (SHA-256 {actual}, recorded {}): refusing to ship it as the document sent; restore the original file",
+        copy.path.display(),
+        copy.sha256
+    );
+    Ok(bytes)
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod init;
 mod law;
+mod letter;
 mod litigation;
 mod penalties;
 mod policy;
@@ -26,6 +27,7 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, ImportCommand, PortalCommand, TokenCommand, UserCommand};
 use crate::context::open_store;
+use crate::writer_lock::{explain_locked, wait_from_env, WriterLock};
 
 pub use import::{import_invoices_file, import_payments_file};
 
@@ -36,7 +38,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => return admin::migrate(&cli.database_url).await,
         _ => {}
     }
-    let store = open_store(&cli.database_url).await?;
+    // Long writers take turns on a SQLite file (see `writer_lock`); the guard lives until the
+    // command ends.
+    let _writer = match &cli.command {
+        Command::Run(_) | Command::Send(_) | Command::Import(_) | Command::Demo(_) => {
+            let line = command_line();
+            let url = cli.database_url.clone();
+            tokio::task::block_in_place(|| WriterLock::acquire(&url, &line, wait_from_env()))?
+        }
+        _ => None,
+    };
+    let url = cli.database_url.clone();
+    let store = open_store(&cli.database_url)
+        .await
+        .map_err(|e| explain_locked(e, &url))?;
     let creditor = cli.creditor.as_deref();
     let result = match cli.command {
         Command::Init(args) => init::run(&store, args).await,
@@ -52,6 +67,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&store, creditor, args).await,
         Command::Send(args) => send::send(&store, creditor, args).await,
         Command::Outbox(command) => send::outbox(&store, creditor, command).await,
+        Command::Letter(command) => letter::run(&store, creditor, command).await,
         Command::Promise(args) => cases::promise(&store, creditor, args).await,
         Command::Dispute(args) => cases::dispute(&store, creditor, args).await,
         Command::Resolve(args) => cases::resolve(&store, creditor, args).await,
@@ -88,5 +104,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate | Command::Bench(_) => Ok(ExitCode::SUCCESS),
     };
     store.close().await;
-    result
+    result.map_err(|e| explain_locked(e, &url))
+}
+
+/// The command line as the lock file shows it, with any URL's password hidden.
+fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            if a.contains("://") {
+                relance_store::redact_url(&a)
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -68,6 +68,9 @@ pub struct DocumentLine {
     pub sha256: Option<String>,
     pub registered_number: Option<String>,
     pub acknowledged_on: Option<NaiveDate>,
+    /// Sent registered with acknowledgement of receipt: the file says "not yet" until the
+    /// acknowledgement is recorded.
+    pub expects_acknowledgement: bool,
 }
 
 /// Everything the litigation file says.
@@ -108,6 +111,7 @@ struct Words {
     none: &'static str,
     registered: &'static str,
     acknowledged: &'static str,
+    not_yet: &'static str,
     procedure: &'static str,
     proposed: &'static str,
     fallback: &'static str,
@@ -147,6 +151,7 @@ fn words(lang: Language) -> Words {
             none: "Aucune pièce conservée par relance.",
             registered: "LRAR n°",
             acknowledged: "AR signé le",
+            not_yet: "AR : pas encore revenu",
             procedure: "5. Procédure proposée",
             proposed: "Procédure proposée : ",
             fallback: "À défaut d'accord du débiteur : ",
@@ -182,6 +187,7 @@ fn words(lang: Language) -> Words {
             none: "No document kept by relance.",
             registered: "Registered letter no.",
             acknowledged: "receipt signed on",
+            not_yet: "acknowledgement of receipt: not yet",
             procedure: "5. Proposed procedure",
             proposed: "Proposed procedure: ",
             fallback: "If the debtor does not agree: ",
@@ -297,11 +303,16 @@ pub fn render_litigation_pdf(data: &LitigationData) -> Result<Vec<u8>, RenderErr
         }
         if let Some(on) = doc.acknowledged_on {
             first.push_str(&format!(", {} {}", w.acknowledged, format::date_short(on)));
+        } else if doc.expects_acknowledgement {
+            first.push_str(&format!(" — {}", w.not_yet));
         }
         l.paragraph(&first, Face::Regular, 8.5, 5.0 * MM, true);
         if let Some(sha) = &doc.sha256 {
             l.paragraph(
-                &format!("{} : {sha}", w.doc_cols[2]),
+                &match lang {
+                    Language::Fr => format!("{} : {sha}", w.doc_cols[2]),
+                    Language::En => format!("{}: {sha}", w.doc_cols[2]),
+                },
                 Face::Regular,
                 7.0,
                 5.0 * MM,
