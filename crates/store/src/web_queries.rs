@@ -166,18 +166,18 @@ pub struct InvoiceDetail {
 }
 
 #[derive(serde::Deserialize, Default)]
-struct CaseMemoryView {
+pub(crate) struct CaseMemoryView {
     #[serde(default)]
-    promise: Option<PromiseToPay>,
+    pub(crate) promise: Option<PromiseToPay>,
     #[serde(default)]
-    holds: Vec<Hold>,
+    pub(crate) holds: Vec<Hold>,
 }
 
-fn money(row: &sqlx::any::AnyRow, col: &str, currency: Currency) -> Result<Money> {
+pub(crate) fn money(row: &sqlx::any::AnyRow, col: &str, currency: Currency) -> Result<Money> {
     Ok(Money::from_minor(row.try_get(col)?, currency))
 }
 
-fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
+pub(crate) fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
     let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
     Ok(ItemLine {
         id: row.try_get("id")?,
@@ -192,12 +192,12 @@ fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
     })
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.number, i.kind, i.issue_date, i.due_date, i.currency, i.total_minor, \
+pub(crate) const ITEM_COLUMNS: &str = "i.id, i.number, i.kind, i.issue_date, i.due_date, i.currency, i.total_minor, \
      i.paid_outside_minor + i.allocated_minor AS settled_minor, i.open_minor, \
      CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id AND d.item_id = i.id \
      AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS BIGINT) AS disputed";
 
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord> {
+pub(crate) fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord> {
     let data: String = row.try_get("data")?;
     Ok(EventRecord {
         id: row.try_get("id")?,
