@@ -612,13 +612,14 @@ pub struct PaymentPage {
 #[serde(deny_unknown_fields)]
 pub struct NewPayment {
     /// YYYY-MM-DD.
-    #[schema(example = "2026-03-02")]
+    #[schema(example = "2026-03-02", format = Date)]
     pub received_on: String,
-    /// A positive decimal, `.` or `,` as the decimal separator.
-    #[schema(example = "1200.00")]
+    /// A positive decimal, `.` or `,` as the decimal separator, at most as many decimals as the
+    /// currency has.
+    #[schema(example = "1200.00", pattern = "^[0-9]{1,12}([.,][0-9]{1,3})?$")]
     pub amount: String,
     /// ISO 4217 (default EUR).
-    #[schema(example = "EUR")]
+    #[schema(example = "EUR", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// The customer's code.
     pub customer: Option<String>,
@@ -831,9 +832,10 @@ pub struct NewPromise {
     /// The invoice's number (an invoice of this customer).
     pub invoice: String,
     /// YYYY-MM-DD.
-    #[schema(example = "2026-04-30")]
+    #[schema(example = "2026-04-30", format = Date)]
     pub promised_for: String,
     /// Decimal; the invoice's open amount when absent.
+    #[schema(example = "500.00", pattern = "^[0-9]{1,12}([.,][0-9]{1,3})?$")]
     pub amount: Option<String>,
 }
 
@@ -850,7 +852,7 @@ pub struct NewDispute {
 #[serde(deny_unknown_fields)]
 pub struct NewHold {
     /// YYYY-MM-DD, after today.
-    #[schema(example = "2026-05-15")]
+    #[schema(example = "2026-05-15", format = Date)]
     pub until: String,
     pub reason: String,
 }

@@ -998,6 +998,25 @@ on_both!(
         }
         seen.sort();
         assert_eq!(seen, ["FA-1", "FA-2", "FA-3"]);
+        // Filtered to one customer, or to a code the creditor does not have.
+        for (customer, expected) in [
+            ("A2", vec!["FA-3"]),
+            ("A1", vec!["FA-1", "FA-2"]),
+            ("B1", vec![]),
+        ] {
+            let (status, body) = w
+                .api(&format!("/api/c/{a}/invoices?customer={customer}"), &token)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+            let numbers: Vec<&str> = page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .filter_map(|r| r["number"].as_str())
+                .collect();
+            assert_eq!(numbers, expected, "{customer}: {body}");
+        }
         // Customers too, by name, descending.
         let (_, body) = w
             .api(

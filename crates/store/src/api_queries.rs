@@ -105,7 +105,74 @@ fn fetch_limit(limit: u32) -> i64 {
     i64::from(limit.clamp(1, 500)) + 1
 }
 
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// A statement built from the clauses in use, so that a filter on one customer goes through
+/// that customer's index instead of a scan of the creditor's rows in id order.
+struct Statement {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl Statement {
+    fn new(sql: &str, creditor: CreditorId) -> Statement {
+        Statement {
+            sql: sql.to_string(),
+            args: vec![Arg::Int(creditor.0)],
+        }
+    }
+
+    /// Appends `clause` with `?` standing for the new argument's placeholder.
+    fn and(&mut self, clause: &str, arg: Arg) {
+        self.args.push(arg);
+        let placeholder = format!("${}", self.args.len());
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&clause.replace('?', &placeholder));
+    }
+
+    fn tail(&mut self, order: &str, limit: u32) {
+        self.args.push(Arg::Int(fetch_limit(limit)));
+        self.sql
+            .push_str(&format!(" ORDER BY {order} LIMIT ${}", self.args.len()));
+    }
+
+    async fn fetch(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut q = sqlx::query(&self.sql);
+        for arg in self.args {
+            q = match arg {
+                Arg::Int(i) => q.bind(i),
+                Arg::Text(t) => q.bind(t),
+            };
+        }
+        Ok(q.fetch_all(pool).await?)
+    }
+}
+
+/// Whom a list is filtered to.
+enum Scope {
+    All,
+    Customer(i64),
+    /// A customer code the creditor does not have: an empty page.
+    Nobody,
+}
+
 impl Store {
+    async fn scope(&self, creditor: CreditorId, filter: &ApiFilter) -> Result<Scope> {
+        if filter.customer.is_empty() {
+            return Ok(Scope::All);
+        }
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM customers WHERE creditor_id = $1 AND code = $2")
+                .bind(creditor.0)
+                .bind(&filter.customer)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(id.map_or(Scope::Nobody, Scope::Customer))
+    }
+
     /// Invoices and credit notes by id, after the id `after`.
     pub async fn invoice_page(
         &self,
@@ -114,19 +181,27 @@ impl Store {
         limit: u32,
         filter: &ApiFilter,
     ) -> Result<KeysetPage<InvoiceRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ITEM_COLUMNS}, c.code AS customer_code FROM items i \
-             JOIN customers c ON c.id = i.customer_id \
-             WHERE i.creditor_id = $1 AND i.id > $2 AND ($3 = '' OR c.code = $3) \
-             AND ($4 = 0 OR i.open_minor <> 0) ORDER BY i.id LIMIT $5"
-        ))
-        .bind(creditor.0)
-        .bind(after)
-        .bind(&filter.customer)
-        .bind(i64::from(filter.open_only))
-        .bind(fetch_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let customer = match self.scope(creditor, filter).await? {
+            Scope::Nobody => return Ok(KeysetPage::cut(Vec::new(), limit)),
+            Scope::Customer(id) => Some(id),
+            Scope::All => None,
+        };
+        let mut st = Statement::new(
+            &format!(
+                "SELECT {ITEM_COLUMNS}, c.code AS customer_code FROM items i \
+                 JOIN customers c ON c.id = i.customer_id WHERE i.creditor_id = $1"
+            ),
+            creditor,
+        );
+        st.and("i.id > ?", Arg::Int(after));
+        if let Some(id) = customer {
+            st.and("i.customer_id = ?", Arg::Int(id));
+        }
+        if filter.open_only {
+            st.sql.push_str(" AND i.open_minor <> 0");
+        }
+        st.tail("i.id", limit);
+        let rows = st.fetch(&self.pool).await?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -147,18 +222,23 @@ impl Store {
         limit: u32,
         filter: &ApiFilter,
     ) -> Result<KeysetPage<PaymentRow>> {
-        let rows = sqlx::query(
+        let customer = match self.scope(creditor, filter).await? {
+            Scope::Nobody => return Ok(KeysetPage::cut(Vec::new(), limit)),
+            Scope::Customer(id) => Some(id),
+            Scope::All => None,
+        };
+        let mut st = Statement::new(
             "SELECT p.id, c.code, p.received_on, p.currency, p.amount_minor, p.unallocated_minor, \
              p.reference, p.invoice_number, p.bank_reference, p.source FROM payments p \
-             LEFT JOIN customers c ON c.id = p.customer_id \
-             WHERE p.creditor_id = $1 AND p.id > $2 AND ($3 = '' OR c.code = $3) ORDER BY p.id LIMIT $4",
-        )
-        .bind(creditor.0)
-        .bind(after)
-        .bind(&filter.customer)
-        .bind(fetch_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+             LEFT JOIN customers c ON c.id = p.customer_id WHERE p.creditor_id = $1",
+            creditor,
+        );
+        st.and("p.id > ?", Arg::Int(after));
+        if let Some(id) = customer {
+            st.and("p.customer_id = ?", Arg::Int(id));
+        }
+        st.tail("p.id", limit);
+        let rows = st.fetch(&self.pool).await?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -235,20 +315,26 @@ impl Store {
         limit: u32,
         filter: &ApiFilter,
     ) -> Result<KeysetPage<ActionLine>> {
-        let rows = sqlx::query(
+        let customer = match self.scope(creditor, filter).await? {
+            Scope::Nobody => return Ok(KeysetPage::cut(Vec::new(), limit)),
+            Scope::Customer(id) => Some(id),
+            Scope::All => None,
+        };
+        let mut st = Statement::new(
             "SELECT a.id, c.code, a.step, a.channel, a.status, a.planned_on, a.due_on, a.invoices, \
              a.amount_minor, a.currency, a.reason, a.sent_at FROM actions a \
-             JOIN customers c ON c.id = a.customer_id \
-             WHERE a.creditor_id = $1 AND a.id > $2 AND ($3 = '' OR c.code = $3) \
-             AND ($4 = '' OR a.status = $4) ORDER BY a.id LIMIT $5",
-        )
-        .bind(creditor.0)
-        .bind(after)
-        .bind(&filter.customer)
-        .bind(&filter.status)
-        .bind(fetch_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+             JOIN customers c ON c.id = a.customer_id WHERE a.creditor_id = $1",
+            creditor,
+        );
+        st.and("a.id > ?", Arg::Int(after));
+        if let Some(id) = customer {
+            st.and("a.customer_id = ?", Arg::Int(id));
+        }
+        if !filter.status.is_empty() {
+            st.and("a.status = ?", Arg::Text(filter.status.clone()));
+        }
+        st.tail("a.id", limit);
+        let rows = st.fetch(&self.pool).await?;
         let rows = rows
             .iter()
             .map(|r| {
@@ -281,19 +367,25 @@ impl Store {
         limit: u32,
         filter: &ApiFilter,
     ) -> Result<KeysetPage<EventRecord>> {
-        let rows = sqlx::query(
+        let customer = match self.scope(creditor, filter).await? {
+            Scope::Nobody => return Ok(KeysetPage::cut(Vec::new(), limit)),
+            Scope::Customer(id) => Some(id),
+            Scope::All => None,
+        };
+        let mut st = Statement::new(
             "SELECT e.id, c.code AS customer_code, i.number AS item_number, e.kind, e.occurred_on, \
              e.recorded_at, e.summary, e.data FROM events e LEFT JOIN customers c ON c.id = e.customer_id \
-             LEFT JOIN items i ON i.id = e.item_id \
-             WHERE e.creditor_id = $1 AND ($2 = 0 OR e.id < $2) AND ($3 = '' OR c.code = $3) \
-             ORDER BY e.id DESC LIMIT $4",
-        )
-        .bind(creditor.0)
-        .bind(before)
-        .bind(&filter.customer)
-        .bind(fetch_limit(limit))
-        .fetch_all(&self.pool)
-        .await?;
+             LEFT JOIN items i ON i.id = e.item_id WHERE e.creditor_id = $1",
+            creditor,
+        );
+        if before > 0 {
+            st.and("e.id < ?", Arg::Int(before));
+        }
+        if let Some(id) = customer {
+            st.and("e.customer_id = ?", Arg::Int(id));
+        }
+        st.tail("e.id DESC", limit);
+        let rows = st.fetch(&self.pool).await?;
         let rows = rows
             .iter()
             .map(event_from_row)
