@@ -11,3 +11,11 @@ CREATE TABLE api_idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (user_id, idempotency_key)
 );
+
+-- The API's lists are keyset pages in id order within a creditor: without these, SQLite reads
+-- the creditor's rows through another index and sorts them all (6 s for a page of events on
+-- 80,000 events; a few milliseconds with them).
+CREATE INDEX items_creditor_id ON items (creditor_id, id);
+CREATE INDEX payments_creditor_id ON payments (creditor_id, id);
+CREATE INDEX actions_creditor_id ON actions (creditor_id, id);
+CREATE INDEX events_creditor_id ON events (creditor_id, id);
