@@ -12,7 +12,7 @@ pub mod pages;
 pub mod portal;
 pub mod scheduler;
 
-mod api;
+pub mod api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -128,7 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))
-        .nest("/api", api::routes())
+        .nest("/api", api::routes(state.clone()))
         .with_state(state)
 }
 

@@ -804,3 +804,359 @@ on_both!(
         assert_eq!(codes, ["A1", "A2"]);
     }
 );
+
+// ---------------------------------------------------------------- REST API
+
+impl World {
+    /// A new API token of the user with this e-mail address.
+    async fn token_for(&self, email: &str) -> String {
+        let (token, hash) = auth::new_api_token();
+        let (user, _) = self
+            .store
+            .user_by_email(email)
+            .await
+            .expect("query")
+            .expect("user");
+        self.store
+            .create_api_token(user.id, &hash)
+            .await
+            .expect("token");
+        token
+    }
+
+    async fn api_post(
+        &self,
+        path: &str,
+        token: &str,
+        body: &serde_json::Value,
+        key: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut r = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        self.send(r.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    /// What creditor B has: a fingerprint of its payments, events and cases.
+    async fn b_state(&self) -> String {
+        let payments = self
+            .store
+            .payment_lines(self.b.id, None)
+            .await
+            .expect("payments")
+            .len();
+        let events = self
+            .store
+            .timeline(self.b.id, None)
+            .await
+            .expect("events")
+            .len();
+        let cases = self
+            .store
+            .case_lines(self.b.id, self.today, None)
+            .await
+            .expect("cases");
+        format!("{payments} payments, {events} events, {cases:?}")
+    }
+}
+
+/// A valid body for each write route of the API, by the end of its path. A new write route
+/// without one here fails `api_routes_never_cross_creditors`, so it cannot go untested.
+fn write_body(path: &str, today: NaiveDate) -> serde_json::Value {
+    let later = today.checked_add_days(Days::new(30)).expect("date");
+    if path.ends_with("/payments") {
+        serde_json::json!({ "received_on": today.to_string(), "amount": "10.00", "customer": "B1" })
+    } else if path.ends_with("/promises") {
+        serde_json::json!({ "invoice": "FB-1", "promised_for": later.to_string() })
+    } else if path.ends_with("/disputes") {
+        serde_json::json!({ "invoice": "FB-1", "reason": "not delivered" })
+    } else if path.ends_with("/holds") {
+        serde_json::json!({ "until": later.to_string(), "reason": "talks" })
+    } else {
+        panic!("no test body for the write route {path}: add one to write_body")
+    }
+}
+
+on_both!(api_routes_never_cross_creditors, |w: World| async move {
+    let (a, b) = (w.a.id.0, w.b.id.0);
+    let b_item = w.item_id(&w.b, "B1").await;
+    let token_a = w.token_for("col-a@x.example").await;
+    let token_b = w.token_for("col-b@x.example").await;
+    // Every route of the OpenAPI document, so that a new route is covered when it is added.
+    let doc = serde_json::to_value(relance_server::api::ApiDoc::openapi_document()).expect("doc");
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 12, "{:?}", paths.keys());
+    let before = w.b_state().await;
+    let mut checked = 0;
+    for (template, item) in paths {
+        let methods: Vec<&str> = ["get", "post"]
+            .into_iter()
+            .filter(|m| item.get(*m).is_some())
+            .collect();
+        assert!(!methods.is_empty(), "{template}");
+        if !template.contains("{creditor}") {
+            continue;
+        }
+        let fill = |creditor: i64| {
+            template
+                .replace("{creditor}", &creditor.to_string())
+                .replace("{code}", "B1")
+                .replace("{id}", &b_item.to_string())
+        };
+        for method in methods {
+            // B's own collector reaches it (so the route and the identifiers are right) …
+            // … writes are checked without their effect: B's state is compared below.
+            if method == "get" {
+                let (status, body) = w.api(&fill(b), &token_b).await;
+                assert_eq!(status, StatusCode::OK, "{template} as B: {body}");
+            }
+            // A's collector gets 404 on B's creditor, and nothing of B through A's creditor.
+            for (path, same_creditor) in [(fill(b), false), (fill(a), true)] {
+                if same_creditor && !(template.contains("{code}") || template.contains("{id}")) {
+                    // A's own list: must not show B's rows.
+                    if method == "get" {
+                        let (status, body) = w.api(&path, &token_a).await;
+                        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+                        for secret in ["Bleu Secret", "FB-1", "\"B1\""] {
+                            assert!(!body.contains(secret), "{path} shows {secret}: {body}");
+                        }
+                    }
+                    continue;
+                }
+                let (status, body) = if method == "get" {
+                    w.api(&path, &token_a).await
+                } else {
+                    let (s, _, b) = w
+                        .api_post(&path, &token_a, &write_body(template, w.today), None)
+                        .await;
+                    (s, b)
+                };
+                assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+                assert!(!body.contains("Bleu Secret"), "{path}: {body}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 14, "only {checked} requests checked");
+    // A payment through A's creditor naming B's customer is refused, and B is untouched.
+    let (status, _, body) = w
+        .api_post(
+            &format!("/api/c/{a}/payments"),
+            &token_a,
+            &write_body("/payments", w.today),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(w.b_state().await, before);
+    // The same writes by B's collector do change B (the check above could see a change).
+    let (status, _, body) = w
+        .api_post(
+            &format!("/api/c/{b}/customers/B1/holds"),
+            &token_b,
+            &write_body("/holds", w.today),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_ne!(w.b_state().await, before);
+    // Without a token, or with an unknown one: 401 in JSON.
+    let (status, body) = w.api(&format!("/api/c/{a}/invoices"), "rl_nope").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("\"code\":\"unauthorized\""), "{body}");
+});
+
+on_both!(
+    api_lists_page_through_every_row_once,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let token = w.token_for("view-a@x.example").await;
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/api/c/{a}/invoices?limit=1&cursor={c}"),
+                None => format!("/api/c/{a}/invoices?limit=1"),
+            };
+            let (status, body) = w.api(&path, &token).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+            let data = page["data"].as_array().expect("data");
+            assert!(data.len() <= 1);
+            for row in data {
+                seen.push(row["number"].as_str().expect("number").to_string());
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+            assert!(seen.len() < 10, "the pages do not end: {seen:?}");
+        }
+        seen.sort();
+        assert_eq!(seen, ["FA-1", "FA-2", "FA-3"]);
+        // Filtered to one customer, or to a code the creditor does not have.
+        for (customer, expected) in [
+            ("A2", vec!["FA-3"]),
+            ("A1", vec!["FA-1", "FA-2"]),
+            ("B1", vec![]),
+        ] {
+            let (status, body) = w
+                .api(&format!("/api/c/{a}/invoices?customer={customer}"), &token)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+            let numbers: Vec<&str> = page["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .filter_map(|r| r["number"].as_str())
+                .collect();
+            assert_eq!(numbers, expected, "{customer}: {body}");
+        }
+        // Customers too, by name, descending.
+        let (_, body) = w
+            .api(
+                &format!("/api/c/{a}/customers?limit=1&sort=name&order=desc"),
+                &token,
+            )
+            .await;
+        let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(page["data"][0]["name"], "Azur Garage", "{body}");
+        let next = page["next_cursor"].as_str().expect("a second page");
+        let (_, body) = w
+            .api(
+                &format!("/api/c/{a}/customers?limit=1&sort=name&order=desc&cursor={next}"),
+                &token,
+            )
+            .await;
+        let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(page["data"][0]["name"], "Alpine Boulangerie", "{body}");
+        assert!(page["next_cursor"].is_null(), "{body}");
+        // The aged balance's totals are the invoices' open amounts.
+        let (status, body) = w.api(&format!("/api/c/{a}/reports/aging"), &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let report: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(report["totals"][0]["total"], "1373.95", "{body}");
+        assert_eq!(report["totals"][0]["over_90"], "0.00", "{body}");
+        assert_eq!(report["totals"][0]["days_31_60"], "1000.00", "{body}");
+        assert_eq!(report["data"].as_array().map(Vec::len), Some(2), "{body}");
+        // Bad parameters are 400 with a JSON body naming the parameter.
+        for (query, field) in [
+            ("limit=0", "limit"),
+            ("limit=501", "limit"),
+            ("cursor=zz", "cursor"),
+            ("cursor=41", "cursor"),
+        ] {
+            let (status, body) = w.api(&format!("/api/c/{a}/invoices?{query}"), &token).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+            assert!(
+                body.contains("\"code\":\"bad_request\"") && body.contains(field),
+                "{body}"
+            );
+        }
+    }
+);
+
+on_both!(
+    api_idempotency_key_replays_the_first_answer,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let token = w.token_for("col-a@x.example").await;
+        let path = format!("/api/c/{a}/payments");
+        let pay = serde_json::json!({
+            "received_on": w.today.to_string(), "amount": "100.00", "customer": "A1",
+            "bank_reference": "BANK-1",
+        });
+        let (status, headers, first) = w.api_post(&path, &token, &pay, Some("k-1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        assert!(first.contains("\"created\":1"), "{first}");
+        assert!(headers.get("idempotent-replayed").is_none());
+        // The same key and body: the same answer, replayed, and still one payment.
+        let (status, headers, again) = w.api_post(&path, &token, &pay, Some("k-1")).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(again, first);
+        assert_eq!(
+            headers
+                .get("idempotent-replayed")
+                .and_then(|v| v.to_str().ok()),
+            Some("true")
+        );
+        // The same key with another body: refused.
+        let other = serde_json::json!({
+            "received_on": w.today.to_string(), "amount": "200.00", "customer": "A1",
+        });
+        let (status, _, body) = w.api_post(&path, &token, &other, Some("k-1")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("idempotency_key_reused"), "{body}");
+        let (_, body) = w.api(&path, &token).await;
+        let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(page["data"].as_array().map(Vec::len), Some(1), "{body}");
+        assert_eq!(page["data"][0]["amount"]["amount"], "100.00", "{body}");
+        // Keys are per user: another user's same key runs its own request.
+        let admin = w.token_for("admin@x.example").await;
+        let (status, _, body) = w.api_post(&path, &admin, &other, Some("k-1")).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert!(body.contains("\"created\":1"), "{body}");
+        // A viewer may not write, key or not.
+        let viewer = w.token_for("view-a@x.example").await;
+        let (status, _, body) = w.api_post(&path, &viewer, &pay, Some("k-2")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        // A promise through the API pauses the case, and lands on the timeline.
+        let later = w.today.checked_add_days(Days::new(20)).expect("date");
+        let (status, _, body) = w
+            .api_post(
+                &format!("/api/c/{a}/customers/A1/promises"),
+                &token,
+                &serde_json::json!({ "invoice": "FA-1", "promised_for": later.to_string() }),
+                Some("p-1"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let recorded: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(
+            recorded["case"]["promise"]["promised_for"],
+            later.to_string(),
+            "{body}"
+        );
+        let (_, body) = w
+            .api(&format!("/api/c/{a}/events?customer=A1&limit=5"), &token)
+            .await;
+        assert!(body.contains("\"kind\":\"promise\""), "{body}");
+    }
+);
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_lists_every_route() {
+    let db = sqlite().await;
+    let w = World::new(&db.store).await;
+    let (status, _, body) = w.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("json");
+    for path in [
+        "/api/creditors",
+        "/api/c/{creditor}/customers",
+        "/api/c/{creditor}/customers/{code}",
+        "/api/c/{creditor}/invoices",
+        "/api/c/{creditor}/invoices/{id}",
+        "/api/c/{creditor}/payments",
+        "/api/c/{creditor}/cases",
+        "/api/c/{creditor}/actions",
+        "/api/c/{creditor}/events",
+        "/api/c/{creditor}/policies",
+        "/api/c/{creditor}/reports/aging",
+        "/api/c/{creditor}/customers/{code}/promises",
+        "/api/c/{creditor}/customers/{code}/disputes",
+        "/api/c/{creditor}/customers/{code}/holds",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} missing");
+    }
+    assert!(doc["paths"]["/api/c/{creditor}/payments"]["post"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}

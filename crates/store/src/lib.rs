@@ -11,6 +11,7 @@
 mod db;
 mod error;
 
+pub mod api_queries;
 pub mod cases;
 pub mod creditors;
 pub mod customers;

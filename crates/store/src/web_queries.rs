@@ -166,18 +166,18 @@ pub struct InvoiceDetail {
 }
 
 #[derive(serde::Deserialize, Default)]
-struct CaseMemoryView {
+pub(crate) struct CaseMemoryView {
     #[serde(default)]
-    promise: Option<PromiseToPay>,
+    pub(crate) promise: Option<PromiseToPay>,
     #[serde(default)]
-    holds: Vec<Hold>,
+    pub(crate) holds: Vec<Hold>,
 }
 
-fn money(row: &sqlx::any::AnyRow, col: &str, currency: Currency) -> Result<Money> {
+pub(crate) fn money(row: &sqlx::any::AnyRow, col: &str, currency: Currency) -> Result<Money> {
     Ok(Money::from_minor(row.try_get(col)?, currency))
 }
 
-fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
+pub(crate) fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
     let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
     Ok(ItemLine {
         id: row.try_get("id")?,
@@ -192,12 +192,12 @@ fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemLine> {
     })
 }
 
-const ITEM_COLUMNS: &str = "i.id, i.number, i.kind, i.issue_date, i.due_date, i.currency, i.total_minor, \
+pub(crate) const ITEM_COLUMNS: &str = "i.id, i.number, i.kind, i.issue_date, i.due_date, i.currency, i.total_minor, \
      i.paid_outside_minor + i.allocated_minor AS settled_minor, i.open_minor, \
      CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id AND d.item_id = i.id \
      AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS BIGINT) AS disputed";
 
-fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord> {
+pub(crate) fn event_from_row(row: &sqlx::any::AnyRow) -> Result<EventRecord> {
     let data: String = row.try_get("data")?;
     Ok(EventRecord {
         id: row.try_get("id")?,
@@ -245,11 +245,13 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         // Unallocated payments of customers who have open items in that currency lower the
-        // not-yet-due column, as in the per-customer aged balance.
+        // not-yet-due column, as in the per-customer aged balance. The unary plus keeps SQLite
+        // from probing `items_open_aging` (all the creditor's open items) for each payment:
+        // through `items_customer` it is 0.1 s instead of 21 s on 100,000 invoices.
         let credits = sqlx::query(
             "SELECT p.currency, CAST(SUM(p.unallocated_minor) AS BIGINT) AS credit FROM payments p \
              WHERE p.creditor_id = $1 AND p.unallocated_minor > 0 AND EXISTS (SELECT 1 FROM items i \
-             WHERE i.creditor_id = p.creditor_id AND i.customer_id = p.customer_id AND i.currency = p.currency \
+             WHERE i.customer_id = p.customer_id AND +i.creditor_id = p.creditor_id AND i.currency = p.currency \
              AND i.open_minor <> 0) GROUP BY p.currency",
         )
         .bind(creditor.0)
