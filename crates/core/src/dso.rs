@@ -31,8 +31,11 @@ pub struct CountBack {
     pub exhausted: bool,
 }
 
+/// Rounded to 0.1 day, always printed with its one decimal.
 fn round1(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    let mut r = d.round_dp_with_strategy(1, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(1);
+    r
 }
 
 /// Simple DSO of a month, `None` without sales.
@@ -97,7 +100,7 @@ pub fn monthly(months: &[Month], shown: usize) -> Vec<DsoLine> {
     for i in first..months.len() {
         let m = &months[i];
         let cb = count_back(m.receivables_end, &months[..=i]);
-        let trend = out.last().map(|prev| cb.days - prev.count_back);
+        let trend = out.last().map(|prev| round1(cb.days - prev.count_back));
         out.push(DsoLine {
             month: m.label.clone(),
             sales: m.sales,

@@ -103,7 +103,7 @@ mod tests {
     use super::*;
 
     fn d(m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+        NaiveDate::from_ymd_opt(2026, m, day).expect("date")
     }
 
     #[test]
@@ -123,7 +123,10 @@ mod tests {
         let order = vec!["first_reminder".to_string(), "formal_notice".to_string()];
         let stats = step_stats(&outcomes, &order, d(3, 31));
         assert_eq!(stats[0].step, "first_reminder");
-        assert_eq!((stats[0].cases, stats[0].seen_7, stats[0].seen_14), (4, 3, 3));
+        assert_eq!(
+            (stats[0].cases, stats[0].seen_7, stats[0].seen_14),
+            (4, 3, 3)
+        );
         assert_eq!(stats[0].paid_within_7, Some(1.0 / 3.0));
         assert_eq!(stats[0].paid_within_14, Some(2.0 / 3.0));
         assert_eq!(stats[0].median_days_to_payment, Some(6.5));

@@ -205,7 +205,8 @@ fn normal_cdf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * z.abs());
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-z * z).exp();
     0.5 * (1.0 + if z >= 0.0 { erf } else { -erf })
 }
@@ -229,11 +230,7 @@ pub struct WeekLine {
 
 /// Sums predicted payments by ISO week over `weeks` weeks from `as_of`'s week (the rest in a
 /// "later" line), per currency.
-pub fn weekly(
-    predictions: &[(Money, Prediction)],
-    as_of: NaiveDate,
-    weeks: u32,
-) -> Vec<WeekLine> {
+pub fn weekly(predictions: &[(Money, Prediction)], as_of: NaiveDate, weeks: u32) -> Vec<WeekLine> {
     let monday = as_of - Days::new(u64::from(as_of.weekday().num_days_from_monday()));
     let index = |day: NaiveDate| -> u32 {
         let w = (day - monday).num_days().max(0) / 7;
@@ -305,7 +302,7 @@ mod tests {
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
 
     fn stats(delays: &[i64]) -> DelayStats {
@@ -330,7 +327,7 @@ mod tests {
             promised_for: None,
             disputed: false,
         };
-        let p = predict(&inv, Basis::Customer, Some(&s), d(2026, 7, 1)).unwrap();
+        let p = predict(&inv, Basis::Customer, Some(&s), d(2026, 7, 1)).expect("predicted");
         assert_eq!(p.expected, d(2026, 8, 10));
         assert!(p.low < p.expected && p.expected < p.high);
     }
@@ -345,7 +342,7 @@ mod tests {
             disputed: false,
         };
         let as_of = d(2026, 6, 26);
-        let p = predict(&inv, Basis::Customer, Some(&s), as_of).unwrap();
+        let p = predict(&inv, Basis::Customer, Some(&s), as_of).expect("predicted");
         assert!(p.expected >= as_of && p.expected <= d(2026, 7, 3), "{p:?}");
         assert!(p.low >= as_of);
     }
@@ -359,10 +356,13 @@ mod tests {
             promised_for: Some(d(2026, 6, 10)),
             disputed: false,
         };
-        let p = predict(&inv, Basis::Customer, Some(&s), d(2026, 6, 2)).unwrap();
+        let p = predict(&inv, Basis::Customer, Some(&s), d(2026, 6, 2)).expect("predicted");
         assert_eq!((p.expected, p.basis), (d(2026, 6, 10), Basis::Promise));
         inv.disputed = true;
-        assert_eq!(predict(&inv, Basis::Customer, Some(&s), d(2026, 6, 2)), None);
+        assert_eq!(
+            predict(&inv, Basis::Customer, Some(&s), d(2026, 6, 2)),
+            None
+        );
     }
 
     #[test]
@@ -401,7 +401,7 @@ mod tests {
             assert!(l.cumulative_low <= l.cumulative_expected);
             assert!(l.cumulative_expected <= l.cumulative_high);
         }
-        let last = lines.last().unwrap();
+        let last = lines.last().expect("a line");
         assert_eq!(last.cumulative_expected, Decimal::new(150, 0));
     }
 }

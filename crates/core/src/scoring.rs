@@ -215,7 +215,14 @@ fn explain(h: &PaymentHistory, fr: bool) -> String {
         Some(avg) => {
             let avg = avg.round() as i64;
             if avg == 0 && h.worst_late == 0 {
-                parts.push(if fr { "paie à l'échéance" } else { "pays on time" }.into());
+                parts.push(
+                    if fr {
+                        "paie à l'échéance"
+                    } else {
+                        "pays on time"
+                    }
+                    .into(),
+                );
             } else if fr {
                 parts.push(format!(
                     "paie en moyenne {avg} jour(s) après l'échéance, au pire {}",
@@ -248,7 +255,11 @@ fn explain(h: &PaymentHistory, fr: bool) -> String {
     }
     if h.promises_broken > 0 {
         parts.push(if fr {
-            plural(h.promises_broken, "promesse non tenue", "promesses non tenues")
+            plural(
+                h.promises_broken,
+                "promesse non tenue",
+                "promesses non tenues",
+            )
         } else {
             plural(h.promises_broken, "broken promise", "broken promises")
         });
@@ -289,7 +300,7 @@ mod tests {
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
 
     #[test]

@@ -43,11 +43,13 @@ fn a_customer_s_grade_moves_down_as_it_pays_later_and_breaks_promises() {
     assert!(s.score < slow.score, "{s:?} vs {slow:?}");
 
     worse.promises_broken = 2;
-    worse.add_open(as_of - Days::new(45), 500_00, as_of);
+    worse.add_open(as_of - Days::new(45), 50_000, as_of);
     let bad = score(&worse);
     assert_eq!(bad.grade, Grade::E, "{bad:?}");
     assert!(bad.explanation_en.contains("2 broken promises"));
-    assert!(bad.explanation_en.contains("100% of the balance overdue (oldest 45 days)"));
+    assert!(bad
+        .explanation_en
+        .contains("100% of the balance overdue (oldest 45 days)"));
     assert!(bad.explanation_fr.contains("2 promesses non tenues"));
 
     // And back up once the customer pays on time again (recent invoices on time).
@@ -217,6 +219,12 @@ fn the_forecast_beats_the_due_date_on_generated_histories_with_known_behaviour()
     println!(
         "forecast backtest: {n} open invoices ({fallback} on the creditor's history), mean absolute error {ours:.2} days; due-date forecast {naive:.2} days"
     );
-    assert!(ours < naive, "forecast {ours:.2} days, due date {naive:.2} days");
-    assert!(ours < naive / 2.0, "forecast {ours:.2} days, due date {naive:.2} days");
+    assert!(
+        ours < naive,
+        "forecast {ours:.2} days, due date {naive:.2} days"
+    );
+    assert!(
+        ours < naive / 2.0,
+        "forecast {ours:.2} days, due date {naive:.2} days"
+    );
 }

@@ -12,6 +12,7 @@ mod db;
 mod error;
 
 pub mod cases;
+pub mod cash;
 pub mod creditors;
 pub mod customers;
 pub mod events;

@@ -29,6 +29,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             due_share,
             dir,
         } => crate::commands::bench_run::plan_run(customers.max(1), invoices, due_share, dir).await,
+        BenchCommand::Forecast {
+            customers,
+            invoices,
+            dir,
+        } => crate::commands::bench_forecast::run(customers.max(1), invoices, dir).await,
         BenchCommand::Match {
             entries,
             invoices,

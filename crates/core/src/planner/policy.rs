@@ -119,7 +119,12 @@ impl Conditions {
         self.matches_graded(kind, tags, None)
     }
 
-    pub fn matches_graded(&self, kind: CustomerKind, tags: &[String], grade: Option<Grade>) -> bool {
+    pub fn matches_graded(
+        &self,
+        kind: CustomerKind,
+        tags: &[String],
+        grade: Option<Grade>,
+    ) -> bool {
         (self.customer_kinds.is_empty() || self.customer_kinds.contains(&kind))
             && (self.tags.is_empty() || self.tags.iter().any(|t| tags.contains(t)))
             && (self.grades.is_empty() || grade.is_some_and(|g| self.grades.contains(&g)))
