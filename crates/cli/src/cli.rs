@@ -84,9 +84,11 @@ pub enum Command {
     ///
     /// Example: relance hold C001 --until 2026-04-01 --reason "payment plan being negotiated"
     Hold(HoldArgs),
-    /// Reports: aged balance, invoice list, cases, timeline.
+    /// Reports: aged balance, invoice list, cases, timeline, penalties, prescription, cash
+    /// forecast, DSO, what works (steps) and payer scores.
     ///
     /// Example: relance report aging --as-of 2026-03-31 --format csv
+    /// Example: relance report forecast --weeks 8 --format json
     Report(ReportArgs),
     /// Export invoices, payments, reminder actions or the aged balance to a file: CSV, JSON lines
     /// or an Excel workbook (by --format, else by the file's extension).
@@ -636,6 +638,31 @@ pub struct ReportArgs {
     /// Only items with an open amount (invoices report).
     #[arg(long)]
     pub open: bool,
+    /// Forecast: weeks shown from this week on (later payments are summed on one line).
+    #[arg(long, default_value_t = 13)]
+    pub weeks: u32,
+    /// DSO: months shown, up to the current one.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// DSO: one line per month (with the trend), per customer or per segment (first tag);
+    /// forecast: per week, or per invoice.
+    #[arg(long, value_enum, default_value_t = ReportBy::Default)]
+    pub by: ReportBy,
+    /// Language of the explanations (scores): en or fr.
+    #[arg(long, default_value = "en")]
+    pub lang: String,
+}
+
+/// How a cash report groups its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportBy {
+    /// The report's natural grouping (weeks for the forecast, months for the DSO).
+    Default,
+    Week,
+    Month,
+    Invoice,
+    Customer,
+    Segment,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -649,6 +676,16 @@ pub enum ReportKind {
     /// Open invoices whose claim is prescribed or will be within 90 days (5 years between
     /// businesses, Code de commerce L110-4; 2 years against a consumer, Code de la consommation L218-2).
     Prescription,
+    /// Expected cash-in per ISO week (low/expected/high), each open invoice's payment date
+    /// predicted from its customer's history (`--weeks`, `--by invoice`).
+    Forecast,
+    /// Days sales outstanding per month, count-back and simple methods, with the trend
+    /// (`--months`, `--by customer|segment`).
+    Dso,
+    /// Per policy step: share of cases paid within 7 and 14 days after it, median days to payment.
+    Steps,
+    /// Each customer's payer score (0–100), grade (A–E) and why (`--lang fr`).
+    Scores,
 }
 
 /// How messages leave (shared by `run` and `send`).
@@ -954,6 +991,20 @@ pub enum BenchCommand {
     /// after a first run); print times and peak memory of each.
     ///
     /// Example: relance bench run --customers 200000 --invoices 1000000
+    /// Build a SQLite ledger of that size with a payment history (the `bench run` invoices,
+    /// most of them settled with a habit per customer), then time payer scoring and the cash
+    /// forecast of every customer and open invoice.
+    ///
+    /// Example: relance bench forecast --customers 200000 --invoices 1000000
+    Forecast {
+        #[arg(long, default_value_t = 200_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
+        /// Keep the generated files in this folder instead of a temporary one.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     Run {
         #[arg(long, default_value_t = 200_000)]
         customers: usize,

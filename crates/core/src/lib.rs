@@ -7,6 +7,9 @@
 pub mod aging;
 pub mod calendar;
 pub mod calls;
+pub mod dso;
+pub mod effectiveness;
+pub mod forecast;
 pub mod ids;
 pub mod law;
 pub mod ledger;
@@ -15,5 +18,6 @@ pub mod money;
 pub mod party;
 pub mod planner;
 pub mod post;
+pub mod scoring;
 
 pub use money::{Currency, Money, MoneyError};

@@ -84,6 +84,7 @@ fn policies_round_trip_through_json_and_toml() {
     policy.conditions = Conditions {
         customer_kinds: vec![CustomerKind::Business],
         tags: vec!["grands-comptes".into()],
+        grades: vec![relance_core::scoring::Grade::D],
     };
     let json = serde_json::to_string(&policy).expect("json");
     assert_eq!(

@@ -612,6 +612,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
     b2b.conditions = Conditions {
         customer_kinds: vec![CustomerKind::Business],
         tags: Vec::new(),
+        grades: Vec::new(),
     };
     let consumer = Policy {
         id: "consumer".into(),
@@ -621,6 +622,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
         conditions: Conditions {
             customer_kinds: vec![CustomerKind::Consumer],
             tags: Vec::new(),
+            grades: Vec::new(),
         },
         steps: vec![
             Step {

@@ -13,6 +13,7 @@ mod error;
 
 pub mod api_queries;
 pub mod cases;
+pub mod cash;
 pub mod creditors;
 pub mod customers;
 pub mod events;

@@ -1,10 +1,11 @@
 //! Policies as the creditor edits them: stored as JSON, tried in order, the French default
 //! when none is stored; and which policy a customer follows (named, else the first whose
-//! conditions accept the customer's kind and tags).
+//! conditions accept the customer's kind, tags and payer grade).
 
 use relance_core::ids::{CreditorId, CustomerId};
 use relance_core::party::CustomerKind;
-use relance_core::planner::{select_policy, Policy};
+use relance_core::planner::{select_policy_graded, Policy};
+use relance_core::scoring::Grade;
 use sqlx::{Any, Row, Transaction};
 
 use crate::customers::{join_list, split_list};
@@ -42,6 +43,7 @@ pub(crate) fn policy_for<'p>(
     policies: &'p [Policy],
     kind: CustomerKind,
     tags: &[String],
+    grade: Option<Grade>,
     named: Option<&str>,
 ) -> &'p Policy {
     named
@@ -49,9 +51,9 @@ pub(crate) fn policy_for<'p>(
         .or_else(|| {
             policies
                 .iter()
-                .find(|p| !p.conditions.is_empty() && p.applies_to(kind, tags))
+                .find(|p| !p.conditions.is_empty() && p.applies_to_graded(kind, tags, grade))
         })
-        .or_else(|| select_policy(policies, kind, tags))
+        .or_else(|| select_policy_graded(policies, kind, tags, grade))
         .unwrap_or(&policies[0])
 }
 
@@ -63,7 +65,7 @@ pub(crate) async fn customer_policy(
 ) -> Result<Policy> {
     let policies = load_policies(&mut **tx, creditor).await?;
     let row = sqlx::query(
-        "SELECT kind, tags, policy_id FROM customers WHERE creditor_id = $1 AND id = $2",
+        "SELECT kind, tags, grade, policy_id FROM customers WHERE creditor_id = $1 AND id = $2",
     )
     .bind(creditor.0)
     .bind(customer.0)
@@ -73,7 +75,9 @@ pub(crate) async fn customer_policy(
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let tags = split_list(&row.try_get::<String, _>("tags")?);
     let named: Option<String> = row.try_get("policy_id")?;
-    Ok(policy_for(&policies, kind, &tags, named.as_deref()).clone())
+    let grade: Option<String> = row.try_get("grade")?;
+    let grade = grade.as_deref().and_then(Grade::parse);
+    Ok(policy_for(&policies, kind, &tags, grade, named.as_deref()).clone())
 }
 
 impl Store {

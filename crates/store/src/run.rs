@@ -106,6 +106,16 @@ impl Store {
         options: RunOptions,
     ) -> Result<Vec<PlannedAction>> {
         let as_of = options.as_of;
+        if !options.dry_run
+            && crate::policies::load_policies(&self.pool, creditor)
+                .await?
+                .iter()
+                .any(|p| p.uses_grades())
+        {
+            // A policy routes by payer grade: grades as of today first (changed ones re-plan).
+            let changed = self.refresh_grades(creditor, as_of).await?;
+            tracing::info!(changed, "payer grades refreshed");
+        }
         let mut tx = self.pool.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
         let policies = crate::policies::load_policies(&mut *tx, creditor).await?;
@@ -123,7 +133,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let select = "SELECT k.customer_id, c.code, c.kind, c.emails, c.tags, c.policy_id \
+        let select = "SELECT k.customer_id, c.code, c.kind, c.emails, c.tags, c.grade, c.policy_id \
                       FROM cases k JOIN customers c ON c.id = k.customer_id WHERE k.creditor_id = $1";
         let due = if options.full {
             sqlx::query(&format!("{select} ORDER BY c.code"))
@@ -146,13 +156,23 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let tags = crate::customers::split_list(&row.try_get::<String, _>("tags")?);
             let named: Option<String> = row.try_get("policy_id")?;
+            let grade: Option<String> = row.try_get("grade")?;
+            let grade = grade
+                .as_deref()
+                .and_then(relance_core::scoring::Grade::parse);
             let emails: String = row.try_get("emails")?;
             customers.push(DueCustomer {
                 id: row.try_get("customer_id")?,
                 code: row.try_get("code")?,
                 kind,
                 has_email: emails.lines().any(|l| !l.trim().is_empty()),
-                policy: crate::policies::policy_for(&policies, kind, &tags, named.as_deref()),
+                policy: crate::policies::policy_for(
+                    &policies,
+                    kind,
+                    &tags,
+                    grade,
+                    named.as_deref(),
+                ),
             });
         }
         drop(due);

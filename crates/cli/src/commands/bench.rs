@@ -43,6 +43,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        BenchCommand::Forecast {
+            customers,
+            invoices,
+            dir,
+        } => crate::commands::bench_forecast::run(customers.max(1), invoices, dir).await,
         BenchCommand::Match {
             entries,
             invoices,

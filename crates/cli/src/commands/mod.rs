@@ -2,6 +2,7 @@
 
 mod admin;
 mod bench;
+mod bench_forecast;
 mod bench_match;
 mod bench_run;
 mod cases;
@@ -17,6 +18,7 @@ mod policy;
 mod reconcile;
 mod render;
 mod report;
+mod report_cash;
 mod run;
 mod send;
 mod tasks;

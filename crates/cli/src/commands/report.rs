@@ -1,4 +1,5 @@
-//! `relance report aging|invoices|cases|timeline`.
+//! `relance report aging|invoices|cases|timeline|penalties|prescription` (the cash reports are
+//! in `report_cash`).
 
 use std::process::ExitCode;
 
@@ -48,6 +49,12 @@ pub async fn run(
             )
             .await?
         }
+        ReportKind::Forecast => {
+            super::report_cash::forecast(store, &creditor, as_of, &args).await?
+        }
+        ReportKind::Dso => super::report_cash::dso(store, &creditor, as_of, &args).await?,
+        ReportKind::Steps => super::report_cash::steps(store, &creditor, as_of, &args).await?,
+        ReportKind::Scores => super::report_cash::scores(store, &creditor, as_of, &args).await?,
         ReportKind::Aging => {
             aging(
                 store,

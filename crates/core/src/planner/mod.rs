@@ -20,6 +20,7 @@ pub use plan::{
     PlannedAction, StepDue,
 };
 pub use policy::{
-    select_policy, Anchor, Channel, Conditions, Grouping, Policy, PolicyError, Step, Tone,
+    select_policy, select_policy_graded, Anchor, Channel, Conditions, Grouping, Policy,
+    PolicyError, Step, Tone,
 };
 pub use replay::{replay, Event, Input, ReplayError, ReplayOutcome, ReplaySetup, RunDays};

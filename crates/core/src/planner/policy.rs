@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 use crate::party::CustomerKind;
+use crate::scoring::Grade;
 
 /// How a message or task reaches the customer (the `channel` field of `relance run --json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -105,16 +106,32 @@ pub struct Conditions {
     /// The customer must carry at least one of these tags (segment, sales team, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The customer's payer grade must be one of these (see [`crate::scoring`]): a firmer
+    /// policy for risky payers (`grades = ["D", "E"]`), a gentler one for reliable ones. A
+    /// customer not graded yet matches no grade condition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grades: Vec<Grade>,
 }
 
 impl Conditions {
+    /// Kind and tags only: a policy with a grade condition never matches (no grade known).
     pub fn matches(&self, kind: CustomerKind, tags: &[String]) -> bool {
+        self.matches_graded(kind, tags, None)
+    }
+
+    pub fn matches_graded(
+        &self,
+        kind: CustomerKind,
+        tags: &[String],
+        grade: Option<Grade>,
+    ) -> bool {
         (self.customer_kinds.is_empty() || self.customer_kinds.contains(&kind))
             && (self.tags.is_empty() || self.tags.iter().any(|t| tags.contains(t)))
+            && (self.grades.is_empty() || grade.is_some_and(|g| self.grades.contains(&g)))
     }
 
     pub fn is_empty(&self) -> bool {
-        self.customer_kinds.is_empty() && self.tags.is_empty()
+        self.customer_kinds.is_empty() && self.tags.is_empty() && self.grades.is_empty()
     }
 }
 
@@ -333,6 +350,20 @@ impl Policy {
     pub fn applies_to(&self, kind: CustomerKind, tags: &[String]) -> bool {
         self.conditions.matches(kind, tags)
     }
+
+    pub fn applies_to_graded(
+        &self,
+        kind: CustomerKind,
+        tags: &[String],
+        grade: Option<Grade>,
+    ) -> bool {
+        self.conditions.matches_graded(kind, tags, grade)
+    }
+
+    /// Whether the policy routes by payer grade (the run then refreshes the grades first).
+    pub fn uses_grades(&self) -> bool {
+        !self.conditions.grades.is_empty()
+    }
 }
 
 /// The first policy, in the given order, whose conditions accept the customer.
@@ -342,4 +373,16 @@ pub fn select_policy<'a>(
     tags: &[String],
 ) -> Option<&'a Policy> {
     policies.iter().find(|p| p.applies_to(kind, tags))
+}
+
+/// The first policy, in the given order, whose conditions accept the customer and its grade.
+pub fn select_policy_graded<'a>(
+    policies: &'a [Policy],
+    kind: CustomerKind,
+    tags: &[String],
+    grade: Option<Grade>,
+) -> Option<&'a Policy> {
+    policies
+        .iter()
+        .find(|p| p.applies_to_graded(kind, tags, grade))
 }

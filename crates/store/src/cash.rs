@@ -1,0 +1,462 @@
+//! The cash view's read models (issue 9): payment histories for scoring and the forecast, the
+//! open invoices to forecast, monthly flows for the DSO and the steps' outcomes. Each is a
+//! handful of set-based statements (`GROUP BY` over the creditor), never one per customer; the
+//! rules themselves are the core's (`scoring`, `forecast`, `dso`, `effectiveness`).
+
+use std::collections::HashMap;
+
+use chrono::{Days, NaiveDate};
+use relance_core::effectiveness::StepOutcome;
+use relance_core::forecast::DelayStats;
+use relance_core::ids::CreditorId;
+use relance_core::money::{Currency, Money};
+use relance_core::scoring::{score, Grade, PaymentHistory, RECENT_DAYS};
+use sqlx::Row;
+
+use crate::db::Backend;
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// `later − earlier` in days for two ISO date expressions, on either engine.
+pub(crate) fn days_between(backend: Backend, later: &str, earlier: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("CAST(julianday({later}) - julianday({earlier}) AS BIGINT)"),
+        Backend::Postgres => {
+            format!("CAST(CAST({later} AS DATE) - CAST({earlier} AS DATE) AS BIGINT)")
+        }
+    }
+}
+
+fn date(text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("date \"{text}\": {e}")))
+}
+
+fn back(as_of: NaiveDate, days: u64) -> String {
+    as_of
+        .checked_sub_days(Days::new(days))
+        .unwrap_or(as_of)
+        .to_string()
+}
+
+/// A customer with what its payments say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerCash {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// The first tag, if any: the customer's segment.
+    pub segment: Option<String>,
+    pub grade: Option<Grade>,
+    pub history: PaymentHistory,
+    /// Signed delays of the paid invoices (payment − due date).
+    pub delays: DelayStats,
+}
+
+/// An open invoice as the forecast sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForecastItem {
+    pub customer_id: i64,
+    pub number: String,
+    pub due: NaiveDate,
+    pub open: Money,
+    /// The latest promise to pay made for it, when its date is `as_of` or later.
+    pub promised_for: Option<NaiveDate>,
+    pub disputed: bool,
+}
+
+/// A customer's billing and collections of one month (amounts in minor units).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthFlow {
+    pub customer_id: i64,
+    pub currency: Currency,
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Invoices issued in the month (their totals).
+    pub sales_minor: i64,
+    /// Of those, what was paid outside relance (no date known: counted as never owed).
+    pub paid_outside_minor: i64,
+    /// Allocations to invoices (payments, credit notes) dated in the month.
+    pub collected_minor: i64,
+}
+
+impl Store {
+    /// Every customer of the creditor with its payment history on `as_of`: paid invoices
+    /// (fully settled, the last allocation on or before `as_of` being the payment date), open
+    /// balance and overdue share, promises kept and broken, disputes of the last 12 months.
+    #[tracing::instrument(skip(self))]
+    pub async fn payer_histories(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<CustomerCash>> {
+        let backend = self.backend();
+        let as_of_text = as_of.to_string();
+        let customers = sqlx::query(
+            "SELECT id, code, name, tags, grade FROM customers WHERE creditor_id = $1 ORDER BY code",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<CustomerCash> = Vec::with_capacity(customers.len());
+        let mut index: HashMap<i64, usize> = HashMap::with_capacity(customers.len());
+        for row in &customers {
+            let id: i64 = row.try_get("id")?;
+            let tags: String = row.try_get("tags")?;
+            let grade: Option<String> = row.try_get("grade")?;
+            index.insert(id, out.len());
+            out.push(CustomerCash {
+                id,
+                code: row.try_get("code")?,
+                name: row.try_get("name")?,
+                segment: crate::customers::split_list(&tags).into_iter().next(),
+                grade: grade.as_deref().and_then(Grade::parse),
+                history: PaymentHistory::default(),
+                delays: DelayStats::default(),
+            });
+        }
+        drop(customers);
+
+        // Paid invoices: one row per customer with the sums scoring and the forecast need.
+        let delay = days_between(backend, "MAX(a.allocated_on)", "i.due_date");
+        let sql = format!(
+            "SELECT p.customer_id, CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(p.d) AS BIGINT) AS s, \
+             CAST(SUM(p.d * p.d) AS BIGINT) AS s2, \
+             CAST(SUM(CASE WHEN p.d > 0 THEN p.d ELSE 0 END) AS BIGINT) AS late, \
+             CAST(MAX(CASE WHEN p.d > 0 THEN p.d ELSE 0 END) AS BIGINT) AS worst, \
+             CAST(SUM(CASE WHEN p.due_date > $3 THEN 1 ELSE 0 END) AS BIGINT) AS rn, \
+             CAST(SUM(CASE WHEN p.due_date > $3 AND p.d > 0 THEN p.d ELSE 0 END) AS BIGINT) AS rlate \
+             FROM (SELECT i.customer_id, i.due_date, {delay} AS d FROM items i \
+                   JOIN allocations a ON a.item_id = i.id \
+                   WHERE i.creditor_id = $1 AND i.kind = 'invoice' AND i.open_minor <= 0 AND i.total_minor > 0 \
+                   GROUP BY i.id, i.customer_id, i.due_date HAVING MAX(a.allocated_on) <= $2) p \
+             GROUP BY p.customer_id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(creditor.0)
+            .bind(&as_of_text)
+            .bind(back(as_of, RECENT_DAYS))
+            .fetch_all(&self.pool)
+            .await?;
+        for row in &rows {
+            let Some(&i) = index.get(&row.try_get::<i64, _>("customer_id")?) else {
+                continue;
+            };
+            let c = &mut out[i];
+            let n: i64 = row.try_get("n")?;
+            let count = u32::try_from(n).unwrap_or(u32::MAX);
+            c.delays = DelayStats {
+                count,
+                sum: row.try_get("s")?,
+                sum_squares: row.try_get("s2")?,
+            };
+            c.history.paid = count;
+            c.history.late_days = row.try_get("late")?;
+            c.history.worst_late = row.try_get("worst")?;
+            c.history.recent_paid = u32::try_from(row.try_get::<i64, _>("rn")?).unwrap_or(0);
+            c.history.recent_late_days = row.try_get("rlate")?;
+        }
+        drop(rows);
+
+        // Open balance, its overdue part and the oldest overdue due date.
+        let rows = sqlx::query(
+            "SELECT customer_id, CAST(SUM(open_minor) AS BIGINT) AS open_minor, \
+             CAST(SUM(CASE WHEN due_date < $2 THEN open_minor ELSE 0 END) AS BIGINT) AS overdue, \
+             MIN(due_date) AS oldest FROM items \
+             WHERE creditor_id = $1 AND kind = 'invoice' AND open_minor > 0 GROUP BY customer_id",
+        )
+        .bind(creditor.0)
+        .bind(&as_of_text)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let Some(&i) = index.get(&row.try_get::<i64, _>("customer_id")?) else {
+                continue;
+            };
+            let h = &mut out[i].history;
+            h.open_minor = row.try_get("open_minor")?;
+            h.overdue_minor = row.try_get("overdue")?;
+            let oldest = date(&row.try_get::<String, _>("oldest")?)?;
+            if oldest < as_of {
+                h.oldest_overdue_days = (as_of - oldest).num_days();
+            }
+        }
+        drop(rows);
+
+        // Disputes opened in the last 12 months.
+        let rows = sqlx::query(
+            "SELECT customer_id, CAST(COUNT(*) AS BIGINT) AS n FROM disputes \
+             WHERE creditor_id = $1 AND opened_on > $2 AND opened_on <= $3 GROUP BY customer_id",
+        )
+        .bind(creditor.0)
+        .bind(back(as_of, 365))
+        .bind(&as_of_text)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            if let Some(&i) = index.get(&row.try_get::<i64, _>("customer_id")?) {
+                out[i].history.disputes = u32::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            }
+        }
+
+        // Promises: kept when the invoice was settled by the promised day, broken when that
+        // day has passed without it.
+        for p in self.promises(creditor, as_of).await? {
+            let Some(&i) = index.get(&p.customer_id) else {
+                continue;
+            };
+            let h = &mut out[i].history;
+            match p.settled_on {
+                Some(day) if day <= p.promised_for => h.promises_kept += 1,
+                _ if p.promised_for < as_of => h.promises_broken += 1,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Promises to pay made on or before `as_of` (from the timeline), with the day their
+    /// invoice was settled, if it was by `as_of`.
+    async fn promises(&self, creditor: CreditorId, as_of: NaiveDate) -> Result<Vec<Promise>> {
+        let rows = sqlx::query(
+            "SELECT e.customer_id, e.item_id, e.data, i.open_minor, \
+             (SELECT MAX(a.allocated_on) FROM allocations a WHERE a.item_id = e.item_id) AS settled_on \
+             FROM events e JOIN items i ON i.id = e.item_id \
+             WHERE e.creditor_id = $1 AND e.kind = 'promise' AND e.occurred_on <= $2 ORDER BY e.id",
+        )
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let data: String = row.try_get("data")?;
+            let data: serde_json::Value = serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt(format!("promise event: {e}")))?;
+            let Some(promised_for) = data.get("promised_for").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let open: i64 = row.try_get("open_minor")?;
+            let settled: Option<String> = row.try_get("settled_on")?;
+            let settled_on = match settled {
+                Some(s) if open <= 0 => Some(date(&s)?).filter(|d| *d <= as_of),
+                _ => None,
+            };
+            out.push(Promise {
+                customer_id: row.try_get("customer_id")?,
+                item_id: row.try_get("item_id")?,
+                promised_for: date(promised_for)?,
+                settled_on,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The open invoices to forecast, with their open dispute flag and active promise.
+    #[tracing::instrument(skip(self))]
+    pub async fn forecast_items(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<ForecastItem>> {
+        let mut promised: HashMap<i64, NaiveDate> = HashMap::new();
+        for p in self.promises(creditor, as_of).await? {
+            if p.promised_for >= as_of {
+                // Latest promise wins (events come in order).
+                promised.insert(p.item_id, p.promised_for);
+            } else {
+                promised.remove(&p.item_id);
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT i.id, i.customer_id, i.number, i.due_date, i.currency, i.open_minor, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
+                 AND d.item_id = i.id AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS BIGINT) AS disputed \
+             FROM items i WHERE i.creditor_id = $1 AND i.kind = 'invoice' AND i.open_minor > 0",
+        )
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut currencies: HashMap<String, Currency> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let code: String = row.try_get("currency")?;
+            let currency = match currencies.get(&code) {
+                Some(c) => *c,
+                None => {
+                    let c = Currency::parse(&code)?;
+                    currencies.insert(code, c);
+                    c
+                }
+            };
+            let id: i64 = row.try_get("id")?;
+            out.push(ForecastItem {
+                customer_id: row.try_get("customer_id")?,
+                number: row.try_get("number")?,
+                due: date(&row.try_get::<String, _>("due_date")?)?,
+                open: Money::from_minor(row.try_get("open_minor")?, currency),
+                promised_for: promised.get(&id).copied(),
+                disputed: row.try_get::<i64, _>("disputed")? != 0,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Sales and collections per customer, currency and month, up to `as_of` (one statement).
+    #[tracing::instrument(skip(self))]
+    pub async fn month_flows(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<MonthFlow>> {
+        let rows = sqlx::query(
+            "SELECT customer_id, currency, month, CAST(SUM(sales) AS BIGINT) AS sales, \
+             CAST(SUM(outside) AS BIGINT) AS outside, CAST(SUM(collected) AS BIGINT) AS collected FROM ( \
+               SELECT customer_id, currency, substr(issue_date, 1, 7) AS month, total_minor AS sales, \
+                      paid_outside_minor AS outside, 0 AS collected \
+               FROM items WHERE creditor_id = $1 AND kind = 'invoice' AND issue_date <= $2 \
+               UNION ALL \
+               SELECT i.customer_id, i.currency, substr(a.allocated_on, 1, 7), 0, 0, a.amount_minor \
+               FROM allocations a JOIN items i ON i.id = a.item_id \
+               WHERE a.creditor_id = $1 AND i.kind = 'invoice' AND i.issue_date <= $2 AND a.allocated_on <= $2 \
+             ) f GROUP BY customer_id, currency, month ORDER BY month",
+        )
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MonthFlow {
+                    customer_id: row.try_get("customer_id")?,
+                    currency: Currency::parse(&row.try_get::<String, _>("currency")?)?,
+                    month: row.try_get("month")?,
+                    sales_minor: row.try_get("sales")?,
+                    paid_outside_minor: row.try_get("outside")?,
+                    collected_minor: row.try_get("collected")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Each step carried out (sent, one per customer, cycle and step, on the day it was due)
+    /// up to `as_of`, with the customer's first payment received on or after that day.
+    #[tracing::instrument(skip(self))]
+    pub async fn step_outcomes(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<StepOutcome>> {
+        let rows = sqlx::query(
+            "SELECT x.step, x.day, (SELECT MIN(p.received_on) FROM payments p \
+                 WHERE p.creditor_id = $1 AND p.customer_id = x.customer_id \
+                 AND p.received_on >= x.day AND p.received_on <= $2) AS paid_on \
+             FROM (SELECT customer_id, cycle, step, MIN(due_on) AS day FROM actions \
+                   WHERE creditor_id = $1 AND status = 'sent' AND due_on <= $2 \
+                   GROUP BY customer_id, cycle, step) x",
+        )
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let paid: Option<String> = row.try_get("paid_on")?;
+                Ok(StepOutcome {
+                    step: row.try_get("step")?,
+                    day: date(&row.try_get::<String, _>("day")?)?,
+                    paid_on: paid.as_deref().map(date).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Scores every customer on `as_of` and stores the grades that changed (their cases are
+    /// planned again, as their policy may change). Returns how many changed.
+    #[tracing::instrument(skip(self))]
+    pub async fn refresh_grades(&self, creditor: CreditorId, as_of: NaiveDate) -> Result<usize> {
+        let histories = self.payer_histories(creditor, as_of).await?;
+        let mut changed: HashMap<Grade, Vec<i64>> = HashMap::new();
+        for c in &histories {
+            let s = score(&c.history);
+            if c.grade != Some(s.grade) {
+                changed.entry(s.grade).or_default().push(c.id);
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut ids_all = Vec::new();
+        for (grade, ids) in &changed {
+            for chunk in ids.chunks(500) {
+                let list = chunk
+                    .iter()
+                    .map(|id| id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                sqlx::query(&format!(
+                    "UPDATE customers SET grade = $1 WHERE creditor_id = $2 AND id IN ({list})"
+                ))
+                .bind(grade.as_str())
+                .bind(creditor.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            ids_all.extend_from_slice(ids);
+        }
+        crate::cases::mark_pending(&mut tx, self.backend(), creditor, &ids_all).await?;
+        tx.commit().await?;
+        Ok(ids_all.len())
+    }
+}
+
+/// `date + days` (an SQL integer expression) as ISO text, on either engine.
+fn add_days_sql(backend: Backend, date: &str, days: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("date({date}, ({days}) || ' days')"),
+        Backend::Postgres => {
+            format!("CAST(CAST({date} AS DATE) + CAST({days} AS INTEGER) AS TEXT)")
+        }
+    }
+}
+
+impl Store {
+    /// For `relance bench forecast` only: settles the generated invoices whose payment falls
+    /// before `as_of`, each customer paying with its own fixed habit (between 5 days early and
+    /// 35 days late, ± 5 days), in two set-based statements. Returns the invoices settled.
+    pub async fn bench_settle_history(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<u64> {
+        let delay = "((customer_id * 7919) % 41) - 10 + ((id * 31) % 11)";
+        let paid_on = add_days_sql(self.backend(), "due_date", delay);
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO allocations (creditor_id, item_id, amount_minor, allocated_on, created_at) \
+             SELECT creditor_id, id, open_minor, {paid_on}, '' FROM items \
+             WHERE creditor_id = $1 AND kind = 'invoice' AND open_minor > 0 AND {paid_on} < $2"
+        ))
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE items SET allocated_minor = allocated_minor + open_minor \
+             WHERE creditor_id = $1 AND kind = 'invoice' AND open_minor > 0 \
+             AND id IN (SELECT item_id FROM allocations WHERE creditor_id = $1 AND created_at = '')",
+        )
+        .bind(creditor.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(inserted)
+    }
+}
+
+/// A promise to pay from the timeline.
+struct Promise {
+    customer_id: i64,
+    item_id: i64,
+    promised_for: NaiveDate,
+    settled_on: Option<NaiveDate>,
+}
