@@ -247,7 +247,7 @@ pub(crate) async fn cancel_settled(
         return Ok(0);
     }
     let open_rows = sqlx::query(
-        "SELECT i.number FROM items i WHERE i.creditor_id = $1 AND i.customer_id = $2 AND i.kind = 'invoice' \
+        "SELECT i.number FROM items i WHERE +i.creditor_id = $1 AND i.customer_id = $2 AND i.kind = 'invoice' \
          AND i.open_minor > 0 AND NOT EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
          AND d.item_id = i.id AND d.resolved_on IS NULL)",
     )
@@ -358,7 +358,7 @@ async fn load_case(tx: &mut Tx, creditor: CreditorId, customer: CustomerId) -> R
         "SELECT i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor, \
          CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
          AND d.item_id = i.id AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS BIGINT) AS disputed \
-         FROM items i WHERE i.creditor_id = $1 AND i.customer_id = $2 AND i.open_minor <> 0 \
+         FROM items i WHERE +i.creditor_id = $1 AND i.customer_id = $2 AND i.open_minor <> 0 \
          ORDER BY i.due_date, i.number",
     )
     .bind(creditor.0)

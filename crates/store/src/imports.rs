@@ -531,7 +531,7 @@ pub(crate) async fn open_invoices(
 ) -> Result<Vec<OpenInvoice>> {
     let rows = sqlx::query(
         "SELECT id, number, issue_date, due_date, currency, open_minor FROM items \
-         WHERE creditor_id = $1 AND customer_id = $2 AND kind = 'invoice' AND open_minor > 0 \
+         WHERE +creditor_id = $1 AND customer_id = $2 AND kind = 'invoice' AND open_minor > 0 \
          ORDER BY due_date, issue_date, number",
     )
     .bind(creditor.0)
@@ -568,7 +568,7 @@ pub(crate) async fn settle_customer(
 ) -> Result<bool> {
     let mut settled_any = false;
     let credit_notes = sqlx::query(
-        "SELECT id, number, currency, open_minor FROM items WHERE creditor_id = $1 AND customer_id = $2 \
+        "SELECT id, number, currency, open_minor FROM items WHERE +creditor_id = $1 AND customer_id = $2 \
          AND kind = 'credit_note' AND open_minor < 0 ORDER BY issue_date, number",
     )
     .bind(creditor.0)

@@ -78,7 +78,7 @@ impl Store {
         let items = sqlx::query(
             "SELECT kind, number, issue_date, due_date, currency, total_minor, \
              paid_outside_minor + allocated_minor AS settled_minor, open_minor FROM items \
-             WHERE creditor_id = $1 AND customer_id = $2 AND open_minor <> 0 ORDER BY due_date, number",
+             WHERE +creditor_id = $1 AND customer_id = $2 AND open_minor <> 0 ORDER BY due_date, number",
         )
         .bind(creditor.0)
         .bind(customer.0)
