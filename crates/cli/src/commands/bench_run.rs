@@ -134,43 +134,15 @@ pub async fn run_phase(size: Size, dir: &Path, phase: BenchRunPhase) -> anyhow::
         BenchRunPhase::Ledger => {}
         BenchRunPhase::Full => {
             let cases = store.cases_due(creditor, None).await?;
-            reset_peak_memory();
-            let started = Instant::now();
-            let actions = store
-                .run_day(
-                    creditor,
-                    RunOptions {
-                        as_of: day,
-                        dry_run: true,
-                        full: true,
-                    },
-                )
-                .await?;
-            let seconds = started.elapsed().as_secs_f64();
+            let (actions, seconds, peak) = timed_run(&store, creditor, day, true).await?;
             println!(
-                "full run (--full --dry-run) on {day}: {cases} cases, {} actions in {seconds:.2} s; peak memory {}",
-                actions.len(),
-                peak_memory().unwrap_or_else(|| "unknown".into())
+                "full run (--full --dry-run) on {day}: {cases} cases, {actions} actions in {seconds:.2} s; peak memory {peak}"
             );
         }
         BenchRunPhase::First => {
-            reset_peak_memory();
-            let started = Instant::now();
-            let actions = store
-                .run_day(
-                    creditor,
-                    RunOptions {
-                        as_of: day,
-                        dry_run: false,
-                        full: false,
-                    },
-                )
-                .await?;
+            let (actions, seconds, peak) = timed_run(&store, creditor, day, false).await?;
             println!(
-                "first real run on {day}: {} actions in {:.2} s; peak memory {}",
-                actions.len(),
-                started.elapsed().as_secs_f64(),
-                peak_memory().unwrap_or_else(|| "unknown".into())
+                "first real run on {day}: {actions} actions in {seconds:.2} s; peak memory {peak}"
             );
         }
         BenchRunPhase::Payments => {
@@ -214,28 +186,39 @@ pub async fn run_phase(size: Size, dir: &Path, phase: BenchRunPhase) -> anyhow::
         }
         BenchRunPhase::Daily => {
             let due = store.cases_due(creditor, Some(next_day)).await?;
-            reset_peak_memory();
-            let started = Instant::now();
-            let actions = store
-                .run_day(
-                    creditor,
-                    RunOptions {
-                        as_of: next_day,
-                        dry_run: false,
-                        full: false,
-                    },
-                )
-                .await?;
-            let seconds = started.elapsed().as_secs_f64();
+            let (actions, seconds, peak) = timed_run(&store, creditor, next_day, false).await?;
             println!(
-                "daily run on {next_day}: {due} cases due, {} actions in {seconds:.3} s; peak memory {}",
-                actions.len(),
-                peak_memory().unwrap_or_else(|| "unknown".into())
+                "daily run on {next_day}: {due} cases due, {actions} actions in {seconds:.3} s; peak memory {peak}"
             );
         }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One run of day `as_of`, timed: the actions it wrote (or would write, with `full`, which is
+/// also a dry run), the seconds, and the peak memory while it ran.
+async fn timed_run(
+    store: &Store,
+    creditor: relance_core::ids::CreditorId,
+    as_of: NaiveDate,
+    full: bool,
+) -> anyhow::Result<(usize, f64, String)> {
+    reset_peak_memory();
+    let started = Instant::now();
+    let actions = store
+        .run_day(
+            creditor,
+            RunOptions {
+                as_of,
+                dry_run: full,
+                full,
+            },
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_memory().unwrap_or_else(|| "unknown".into());
+    Ok((actions.len(), seconds, peak))
 }
 
 /// Resets the kernel's record of the peak resident memory (VmHWM), so that the next reading
