@@ -5,9 +5,16 @@
 //! It sits above `store`, `render` and `deliver` and below the two edges (`cli`, `server`). Like
 //! those edges it reports errors with `anyhow` and context: a failed dispatch is logged or
 //! printed, never matched on.
+//!
+//! It also holds the few use cases both edges run the same way, so the web pages call what the
+//! commands call: `imports` (read a file, refuse it whole or write it), `calls` (call tasks with
+//! their script, a call's outcome), `tables` (report rows as CSV or XLSX).
 
+pub mod calls;
 pub mod dispatch;
+pub mod imports;
 pub mod letters;
+pub mod tables;
 
 pub use dispatch::{
     dispatch, mailer_for, worker_name, DeliverySettings, DispatchOptions, DispatchReport,

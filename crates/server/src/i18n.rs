@@ -241,6 +241,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     STRINGS
         .iter()
+        .chain(crate::work::STRINGS)
         .map(|(k, fr, en)| (*k, if lang == Lang::Fr { *fr } else { *en }))
         .collect()
 }
@@ -265,7 +266,11 @@ mod tests {
 
     #[test]
     fn every_key_once() {
-        let mut keys: Vec<&str> = STRINGS.iter().map(|s| s.0).collect();
+        let mut keys: Vec<&str> = STRINGS
+            .iter()
+            .chain(crate::work::STRINGS)
+            .map(|s| s.0)
+            .collect();
         keys.sort_unstable();
         let n = keys.len();
         keys.dedup();

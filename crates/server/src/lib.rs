@@ -14,6 +14,11 @@ pub mod scheduler;
 
 pub mod api;
 
+pub mod imports;
+pub mod queue;
+pub mod reports;
+mod work;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,6 +130,18 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{creditor}/customers/{code}/hold", post(pages::hold))
         .route("/c/{creditor}/customers/{code}/note", post(pages::note))
         .route("/c/{creditor}/invoices/{id}", get(pages::invoice))
+        .route("/c/{creditor}/queue", get(queue::page))
+        .route("/c/{creditor}/queue/{id}/retry", post(queue::retry))
+        .route("/c/{creditor}/queue/{id}/skip", post(queue::skip))
+        .route("/c/{creditor}/queue/call/{code}", post(queue::call))
+        .route(
+            "/c/{creditor}/imports",
+            get(imports::page)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(imports::MAX_UPLOAD)),
+        )
+        .route("/c/{creditor}/reports", get(reports::page))
+        .route("/c/{creditor}/reports/{file}", get(reports::download))
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))

@@ -30,6 +30,7 @@ pub mod tasks;
 pub mod templates;
 pub mod users;
 pub mod web_queries;
+pub mod work;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;

@@ -1,30 +1,23 @@
 //! `relance import invoices|payments`: read a file, refuse it whole if anything is wrong,
 //! otherwise write it in one transaction.
 //!
-//! Parsing runs on a blocking thread and streams rows in batches to the database writer, so a
-//! million-line file is read and written at the same time on two cores, in bounded memory.
+//! The import itself is `relance_dispatch::imports`, shared with the web application's imports
+//! page; this module reads the command line and prints the outcome.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use relance_core::ledger::ItemKind;
-use relance_formats::{
-    detect_invoice_syntax, detect_payment_syntax, BankEntry, InvoiceRow, InvoiceSyntax, PaymentRow,
-    PaymentSyntax, Problem, ReadReport, StatementSummary,
-};
-use relance_store::customers::CustomerFields;
-use relance_store::imports::{ImportSummary, InvoiceRecord};
-use relance_store::payments::{PaymentImport, PaymentRecord, PaymentSummary};
+use relance_dispatch::imports::{error_count, Input, Outcome};
+use relance_formats::{InvoiceSyntax, PaymentSyntax, Problem};
+use relance_store::imports::ImportSummary;
+use relance_store::payments::PaymentSummary;
 use relance_store::Store;
 
 use crate::cli::{InvoiceFormat, PaymentFormat};
 use crate::context::{creditor, today_for};
-
-const CHANNEL_BATCH: usize = 2000;
 
 pub async fn invoices(
     store: &Store,
@@ -82,10 +75,7 @@ pub async fn invoices(
         }
         Err(problems) => {
             print_problems(&problems);
-            let errors = problems
-                .iter()
-                .filter(|p| p.severity == relance_formats::Severity::Error)
-                .count();
+            let errors = error_count(&problems);
             eprintln!("{label}: refused, {errors} error(s); nothing was imported");
             Ok(ExitCode::FAILURE)
         }
@@ -170,168 +160,31 @@ pub async fn import_invoice_files(
     default_term: i64,
     today: chrono::NaiveDate,
     progress: bool,
-) -> anyhow::Result<Result<(ImportSummary, Vec<Problem>), Vec<Problem>>> {
-    let source = match files {
-        [one] => one.display().to_string(),
-        _ => format!("{} files", files.len()),
-    };
-    let mut session = store.begin_invoice_import(creditor, &source, today).await?;
-    let mut problems = Vec::new();
-    // Across several files the same number may not appear twice (within a CSV the reader checks).
-    let mut seen: Option<HashMap<(ItemKind, String), String>> =
-        (files.len() > 1).then(HashMap::new);
-    for file in files {
-        let bytes =
-            std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-        let name = file.display().to_string();
-        let syntax = match format {
-            Some(InvoiceFormat::Csv) => InvoiceSyntax::Csv,
-            Some(InvoiceFormat::Ubl) => InvoiceSyntax::Ubl,
-            Some(InvoiceFormat::Cii) => InvoiceSyntax::Cii,
-            Some(InvoiceFormat::Fec) => InvoiceSyntax::Fec,
-            Some(InvoiceFormat::Xlsx) => InvoiceSyntax::Xlsx,
-            None => detect_invoice_syntax(&bytes),
-        };
-        let (rows, report) = match syntax {
-            InvoiceSyntax::Csv => {
-                let report = stream_csv(
-                    &mut session,
-                    &name,
-                    bytes,
-                    progress,
-                    &mut seen,
-                    &mut problems,
-                )
-                .await;
-                (Vec::new(), report?)
-            }
-            InvoiceSyntax::Fec => {
-                let mut rows = Vec::new();
-                let report = relance_formats::read_fec(&name, &bytes, default_term, &mut |row| {
-                    rows.push(row)
-                });
-                (rows, report)
-            }
-            InvoiceSyntax::Xlsx => {
-                let mut rows = Vec::new();
-                let report =
-                    relance_formats::read_invoices_xlsx(&name, &bytes, &mut |row| rows.push(row));
-                (rows, report)
-            }
-            InvoiceSyntax::Ubl | InvoiceSyntax::Cii => {
-                let mut rows = Vec::new();
-                let report =
-                    relance_formats::read_invoice_xml(&name, &bytes, &mut |row| rows.push(row));
-                (rows, report)
-            }
-            InvoiceSyntax::Pdf => {
-                let mut rows = Vec::new();
-                let report =
-                    relance_formats::read_invoice_pdf(&name, &bytes, &mut |row| rows.push(row));
-                (rows, report)
-            }
-        };
-        problems.extend(report.problems);
-        for row in rows {
-            if check_across_files(&mut seen, &row, &name, &mut problems) {
-                session.push(to_invoice_record(row)).await?;
-            }
-        }
-    }
-    if problems
-        .iter()
-        .any(|p| p.severity == relance_formats::Severity::Error)
-    {
-        session.rollback().await?;
-        return Ok(Err(problems));
-    }
-    let summary = session.commit(problems.len() as u64).await?;
-    Ok(Ok((summary, problems)))
-}
-
-/// Records `row`'s number; false (with an error) when another file already had it.
-fn check_across_files(
-    seen: &mut Option<HashMap<(ItemKind, String), String>>,
-    row: &InvoiceRow,
-    name: &str,
-    problems: &mut Vec<Problem>,
-) -> bool {
-    let Some(seen) = seen else { return true };
-    match seen.entry((row.kind, row.number.clone())) {
-        std::collections::hash_map::Entry::Occupied(first) => {
-            problems.push(Problem {
-                source: name.to_string(),
-                line: row.line,
-                column: Some("invoice_number".into()),
-                value: Some(row.number.clone()),
-                message: format!("\"{}\" is also in {}", row.number, first.get()),
-                severity: relance_formats::Severity::Error,
-            });
-            false
-        }
-        std::collections::hash_map::Entry::Vacant(slot) => {
-            slot.insert(name.to_string());
-            true
-        }
-    }
-}
-
-/// Parses a CSV on a blocking thread and streams its rows into the import as they come.
-async fn stream_csv(
-    session: &mut relance_store::imports::InvoiceImport,
-    name: &str,
-    bytes: Vec<u8>,
-    progress: bool,
-    seen: &mut Option<HashMap<(ItemKind, String), String>>,
-    problems: &mut Vec<Problem>,
-) -> anyhow::Result<ReadReport> {
-    let bar = progress_bar(progress, bytes.len());
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<InvoiceRow>>(8);
-    let parse_source = name.to_string();
-    let parser = tokio::task::spawn_blocking(move || {
-        let mut batch = Vec::with_capacity(CHANNEL_BATCH);
-        let mut send_failed = false;
-        let report = relance_formats::read_invoices_csv(&parse_source, &bytes, &mut |row| {
-            batch.push(row);
-            if batch.len() >= CHANNEL_BATCH && !send_failed {
-                send_failed = sender
-                    .blocking_send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(CHANNEL_BATCH),
-                    ))
-                    .is_err();
-            }
-        });
-        if !batch.is_empty() && !send_failed {
-            let _ = sender.blocking_send(batch);
-        }
-        report
+) -> anyhow::Result<Outcome<ImportSummary>> {
+    let syntax = format.map(|f| match f {
+        InvoiceFormat::Csv => InvoiceSyntax::Csv,
+        InvoiceFormat::Ubl => InvoiceSyntax::Ubl,
+        InvoiceFormat::Cii => InvoiceSyntax::Cii,
+        InvoiceFormat::Fec => InvoiceSyntax::Fec,
+        InvoiceFormat::Xlsx => InvoiceSyntax::Xlsx,
     });
-    let mut written_error = None;
-    while let Some(rows) = receiver.recv().await {
-        if written_error.is_some() {
-            continue;
-        }
-        bar.inc(rows.len() as u64);
-        for row in rows {
-            if !check_across_files(seen, &row, name, problems) {
-                continue;
-            }
-            if let Err(e) = session.push(to_invoice_record(row)).await {
-                written_error = Some(e);
-                break;
-            }
-        }
-    }
-    let report = parser.await.context("the parser thread failed")?;
+    let bar = progress_bar(progress);
+    let inputs = files.iter().cloned().map(Input::Path).collect();
+    let outcome = relance_dispatch::imports::import_invoices(
+        store,
+        creditor,
+        inputs,
+        syntax,
+        default_term,
+        today,
+        &|rows| bar.inc(rows),
+    )
+    .await;
     bar.finish_and_clear();
-    if let Some(e) = written_error {
-        return Err(e.into());
-    }
-    Ok(report)
+    outcome
 }
 
-fn progress_bar(enabled: bool, _bytes: usize) -> ProgressBar {
+fn progress_bar(enabled: bool) -> ProgressBar {
     // indicatif hides itself when stderr is not a terminal (pipes, CI).
     if !enabled {
         return ProgressBar::hidden();
@@ -344,28 +197,6 @@ fn progress_bar(enabled: bool, _bytes: usize) -> ProgressBar {
     }
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
-}
-
-fn to_invoice_record(row: InvoiceRow) -> InvoiceRecord {
-    InvoiceRecord {
-        line: row.line,
-        kind: row.kind,
-        number: row.number,
-        customer: CustomerFields {
-            code: row.customer_code.as_str().to_string(),
-            name: row.customer_name,
-            kind: row.customer_kind,
-            emails: row.emails.iter().map(|e| e.as_str().to_string()).collect(),
-            phone: row.phone,
-            address: row.address,
-            siren: row.siren.map(|s| s.as_str().to_string()),
-            language: row.language,
-        },
-        issue_date: row.issue_date,
-        due_date: row.due_date,
-        total: row.total,
-        paid: row.paid,
-    }
 }
 
 pub async fn payments(
@@ -400,10 +231,7 @@ pub async fn payments(
         }
         Err(problems) => {
             print_problems(&problems);
-            let errors = problems
-                .iter()
-                .filter(|p| p.severity == relance_formats::Severity::Error)
-                .count();
+            let errors = error_count(&problems);
             eprintln!(
                 "{}: refused, {errors} error(s); nothing was imported",
                 file.display()
@@ -420,89 +248,31 @@ pub async fn import_payments_file(
     file: &Path,
     format: Option<PaymentFormat>,
     today: chrono::NaiveDate,
-) -> anyhow::Result<Result<(PaymentSummary, Vec<Problem>), Vec<Problem>>> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let source = file.display().to_string();
-    let mut records = Vec::new();
-    let syntax = match format {
-        Some(PaymentFormat::Csv) => PaymentSyntax::Csv,
-        Some(PaymentFormat::Camt053) => PaymentSyntax::Camt053,
-        Some(PaymentFormat::Cfonb120) => PaymentSyntax::Cfonb120,
-        Some(PaymentFormat::Ofx) => PaymentSyntax::Ofx,
-        Some(PaymentFormat::Xlsx) => PaymentSyntax::Xlsx,
-        None => detect_payment_syntax(&bytes),
-    };
-    let mut bank_entry = |entry: BankEntry| {
-        records.push(PaymentRecord {
-            line: entry.line,
-            date: entry.booking_date,
-            amount: entry.amount,
-            reference: entry.remittance,
-            customer_code: None,
-            invoice_number: None,
-            bank_reference: Some(entry.bank_reference),
-            payer_name: entry.payer_name,
-            payer_iban: entry.payer_iban,
-        });
-    };
-    let (report, statement) = match syntax {
-        PaymentSyntax::Camt053 => relance_formats::read_camt053(&source, &bytes, &mut bank_entry),
-        PaymentSyntax::Cfonb120 => relance_formats::read_cfonb120(&source, &bytes, &mut bank_entry),
-        PaymentSyntax::Ofx => relance_formats::read_ofx(&source, &bytes, &mut bank_entry),
-        PaymentSyntax::Csv | PaymentSyntax::Xlsx => {
-            let read = if syntax == PaymentSyntax::Xlsx {
-                relance_formats::read_payments_xlsx
-            } else {
-                relance_formats::read_payments_csv
-            };
-            let report = read(&source, &bytes, &mut |row: PaymentRow| {
-                records.push(PaymentRecord {
-                    line: row.line,
-                    date: row.date,
-                    amount: row.amount,
-                    reference: row.reference,
-                    customer_code: row.customer_code.map(|c| c.as_str().to_string()),
-                    invoice_number: row.invoice_number,
-                    bank_reference: row.bank_reference,
-                    payer_name: None,
-                    payer_iban: None,
-                });
-            });
-            (report, StatementSummary::default())
-        }
-    };
+) -> anyhow::Result<Outcome<PaymentSummary>> {
+    let syntax = format.map(|f| match f {
+        PaymentFormat::Csv => PaymentSyntax::Csv,
+        PaymentFormat::Camt053 => PaymentSyntax::Camt053,
+        PaymentFormat::Cfonb120 => PaymentSyntax::Cfonb120,
+        PaymentFormat::Ofx => PaymentSyntax::Ofx,
+        PaymentFormat::Xlsx => PaymentSyntax::Xlsx,
+    });
+    let (outcome, statement) = relance_dispatch::imports::import_payments(
+        store,
+        creditor,
+        Input::Path(file.to_path_buf()),
+        syntax,
+        today,
+    )
+    .await?;
     if statement.debits_ignored + statement.reversals_ignored + statement.others_ignored > 0 {
         println!(
             "{}: {} credit(s) read; {} debit(s), {} reversal(s) and {} other entries left aside",
-            source,
+            file.display(),
             statement.credits,
             statement.debits_ignored,
             statement.reversals_ignored,
             statement.others_ignored
         );
     }
-    if report.has_errors() {
-        return Ok(Err(report.problems));
-    }
-    match store
-        .import_payments(creditor, &source, &records, today)
-        .await?
-    {
-        PaymentImport::Done(summary) => Ok(Ok((summary, report.problems))),
-        PaymentImport::Refused(rows) => Ok(Err(rows
-            .into_iter()
-            .map(|r| Problem {
-                source: source.clone(),
-                line: r.line,
-                column: Some(r.column.to_string()),
-                message: if r.value.is_empty() {
-                    r.message
-                } else {
-                    format!("\"{}\" {}", r.value, r.message)
-                },
-                value: Some(r.value),
-                severity: relance_formats::Severity::Error,
-            })
-            .collect())),
-    }
+    Ok(outcome)
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use relance_core::aging::BUCKET_LABELS;
+pub(crate) use relance_dispatch::tables::{aging_table, AgingTable};
 use relance_store::reports::InvoiceFilter;
 use relance_store::Store;
 use rust_decimal::Decimal;
@@ -153,83 +153,6 @@ pub(crate) fn invoice_table(
         })
         .collect();
     (headers, rows)
-}
-
-/// One line of the aged balance as JSON.
-#[derive(serde::Serialize)]
-pub(crate) struct AgingJson {
-    customer: String,
-    customer_name: String,
-    currency: String,
-    not_due: String,
-    #[serde(rename = "1_30")]
-    d1_30: String,
-    #[serde(rename = "31_60")]
-    d31_60: String,
-    #[serde(rename = "61_90")]
-    d61_90: String,
-    over_90: String,
-    total: String,
-    as_of: String,
-}
-
-/// The aged balance: columns, one row per customer and currency, the same as JSON, and the
-/// totals per currency (bucket sums then the grand total).
-pub(crate) struct AgingTable {
-    pub headers: Vec<&'static str>,
-    pub rows: Vec<Vec<String>>,
-    pub json: Vec<AgingJson>,
-    pub totals: std::collections::BTreeMap<String, [Decimal; 6]>,
-}
-
-pub(crate) async fn aging_table(
-    store: &Store,
-    creditor: &relance_store::creditors::CreditorRecord,
-    as_of: chrono::NaiveDate,
-    customer: Option<&str>,
-) -> anyhow::Result<AgingTable> {
-    let lines = store.aging(creditor.id, as_of, customer).await?;
-    let mut headers = vec!["customer", "customer_name", "currency"];
-    headers.extend(BUCKET_LABELS);
-    headers.push("total");
-    let mut rows: Vec<Vec<String>> = Vec::with_capacity(lines.len() + 1);
-    let mut totals: std::collections::BTreeMap<String, [Decimal; 6]> = Default::default();
-    let mut json = Vec::with_capacity(lines.len());
-    for l in &lines {
-        let t = totals
-            .entry(l.currency.clone())
-            .or_insert([Decimal::ZERO; 6]);
-        for (i, b) in l.buckets.iter().enumerate() {
-            t[i] += *b;
-        }
-        t[5] += l.total();
-        let mut row = vec![
-            l.customer.clone(),
-            l.customer_name.clone(),
-            l.currency.clone(),
-        ];
-        row.extend(l.buckets.iter().map(|b| b.to_string()));
-        row.push(l.total().to_string());
-        json.push(AgingJson {
-            customer: l.customer.clone(),
-            customer_name: l.customer_name.clone(),
-            currency: l.currency.clone(),
-            not_due: l.buckets[0].to_string(),
-            d1_30: l.buckets[1].to_string(),
-            d31_60: l.buckets[2].to_string(),
-            d61_90: l.buckets[3].to_string(),
-            over_90: l.buckets[4].to_string(),
-            total: l.total().to_string(),
-            as_of: as_of.to_string(),
-        });
-        rows.push(row);
-    }
-    Ok(AgingTable {
-        headers,
-        rows,
-        json,
-        totals,
-    })
 }
 
 /// Prints the aged balance with a total line per currency.

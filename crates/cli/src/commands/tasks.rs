@@ -9,20 +9,11 @@ use anyhow::Context as _;
 use relance_core::calendar::BusinessCalendar;
 use relance_core::calls::{next_send_window, within_send_window, CallOutcome};
 use relance_core::money::parse_amount;
-use relance_core::planner::Channel;
-use relance_render::templates::Part;
-use relance_render::{StepId, Templates};
+use relance_dispatch::calls::{call_tasks_with_scripts, record_call_outcome, CallError, CallInput};
 use relance_store::Store;
 
 use crate::cli::{CallArgs, OutputFormat, TasksArgs};
 use crate::context::{creditor, today_for};
-
-#[derive(serde::Serialize)]
-struct TaskView {
-    #[serde(flatten)]
-    task: relance_store::tasks::CallTask,
-    script: String,
-}
 
 pub async fn tasks(
     store: &Store,
@@ -32,28 +23,7 @@ pub async fn tasks(
     let creditor = creditor(store, wanted).await?;
     let today = args.as_of.unwrap_or_else(|| today_for(&creditor));
     let due_by = (args.today || args.as_of.is_some()).then_some(today);
-    let tasks = store.call_tasks(creditor.id, due_by).await?;
-    let templates = Templates::new()?;
-    let mut views = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        let data = crate::letters::letter_for(
-            store,
-            &creditor,
-            &task.customer,
-            StepId::PhoneCall,
-            Channel::PhoneCall,
-            today,
-            Some(&task.invoices),
-        )
-        .await;
-        // A task whose invoices were paid meanwhile has nothing left to say: the next run
-        // cancels it; say so rather than fail the whole list.
-        let script = match data {
-            Ok(data) => templates.render(Part::Body, &data)?,
-            Err(e) => format!("(no script: {e})"),
-        };
-        views.push(TaskView { task, script });
-    }
+    let views = call_tasks_with_scripts(store, &creditor, due_by, today).await?;
     if args.format == OutputFormat::Json {
         for v in &views {
             println!("{}", serde_json::to_string(v)?);
@@ -124,80 +94,39 @@ pub async fn call(store: &Store, wanted: Option<&str>, args: CallArgs) -> anyhow
                 .join(", ")
         )
     })?;
-    store
-        .customer_by_code(creditor.id, &args.customer)
-        .await?
-        .with_context(|| format!("unknown customer \"{}\"", args.customer))?;
-    let note = args.note.clone().unwrap_or_default();
-    // Check everything the outcome needs before recording anything.
-    let invoice = || async {
-        match &args.invoice {
-            Some(number) => Ok::<String, anyhow::Error>(number.clone()),
-            None => store
-                .oldest_overdue_invoice(creditor.id, &args.customer, at)
-                .await?
-                .with_context(|| {
-                    format!(
-                        "{} has no overdue invoice on {at}: name one with --invoice",
-                        args.customer
-                    )
-                }),
-        }
+    let amount = args
+        .amount
+        .as_deref()
+        .map(|a| parse_amount(a).with_context(|| format!("--amount \"{a}\"")))
+        .transpose()?;
+    let input = CallInput {
+        customer: args.customer.clone(),
+        outcome,
+        on: args.on,
+        amount,
+        invoice: args.invoice.clone(),
+        note: args.note.clone().unwrap_or_default(),
+        at,
     };
-    let mut consequence = None;
-    match outcome {
-        CallOutcome::Promised => {
-            let on = args
-                .on
-                .context("--outcome promised needs --on DATE, the day the customer will pay by")?;
-            anyhow::ensure!(on >= at, "--on {on} is before the day of the call ({at})");
-            let amount = args
-                .amount
-                .as_deref()
-                .map(|a| parse_amount(a).with_context(|| format!("--amount \"{a}\"")))
-                .transpose()?;
-            anyhow::ensure!(
-                amount.is_none_or(|a| a > rust_decimal::Decimal::ZERO),
-                "--amount must be positive"
-            );
-            let number = invoice().await?;
-            consequence = Some(
-                store
-                    .promise_to_pay(creditor.id, &number, on, amount, at)
-                    .await?,
-            );
+    // The command line names its flags in the messages.
+    let done = match record_call_outcome(store, &creditor, &input).await {
+        Ok(done) => done,
+        Err(CallError::PromiseNeedsDate) => {
+            anyhow::bail!("--outcome promised needs --on DATE, the day the customer will pay by")
         }
-        CallOutcome::Dispute => {
-            anyhow::ensure!(
-                !note.trim().is_empty(),
-                "--outcome dispute needs --note saying what the customer contests"
-            );
-            let number = invoice().await?;
-            consequence = Some(
-                store
-                    .open_dispute(creditor.id, &number, note.trim(), at)
-                    .await?,
-            );
+        Err(CallError::PromiseBeforeCall { on, at }) => {
+            anyhow::bail!("--on {on} is before the day of the call ({at})")
         }
-        CallOutcome::Paid => {
-            // Give the bank statement five business days to show the payment, then chase again.
-            let calendar = BusinessCalendar::new(creditor.alsace_moselle);
-            let until = calendar.add_business_days(at, 5);
-            let reason = match args.on {
-                Some(on) => format!("customer says paid on {on}; waiting for the bank statement"),
-                None => "customer says paid; waiting for the bank statement".to_string(),
-            };
-            consequence = Some(
-                store
-                    .hold(creditor.id, &args.customer, until, &reason, at)
-                    .await?,
-            );
+        Err(CallError::AmountNotPositive) => anyhow::bail!("--amount must be positive"),
+        Err(CallError::DisputeNeedsNote) => {
+            anyhow::bail!("--outcome dispute needs --note saying what the customer contests")
         }
-        CallOutcome::NoAnswer | CallOutcome::WrongNumber => {}
-    }
-    let record = store
-        .record_call(creditor.id, &args.customer, outcome, &note, at)
-        .await?;
+        Err(CallError::NoOverdueInvoice { customer, at }) => {
+            anyhow::bail!("{customer} has no overdue invoice on {at}: name one with --invoice")
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (record, consequence) = (done.record, done.consequence);
     println!("{at}: {}", record.summary);
     if let Some(c) = consequence {
         println!("{at}: {c}");
