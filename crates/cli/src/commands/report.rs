@@ -6,7 +6,6 @@ use std::process::ExitCode;
 pub(crate) use relance_dispatch::tables::{aging_table, AgingTable};
 use relance_store::reports::InvoiceFilter;
 use relance_store::Store;
-use rust_decimal::Decimal;
 
 use crate::cli::{OutputFormat, ReportArgs, ReportKind};
 use crate::context::{creditor, today_for};
