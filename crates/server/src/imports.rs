@@ -98,11 +98,7 @@ pub async fn upload(
     let mut csrf = String::new();
     let mut kind = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| WebError::BadRequest(format!("upload: {e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
         let field_name = field.name().unwrap_or("").to_string();
         match field_name.as_str() {
             "csrf" => csrf = field.text().await.map_err(bad_upload)?,
@@ -243,6 +239,12 @@ fn file_name(sent: Option<&str>) -> String {
 }
 
 fn bad_upload(e: axum::extract::multipart::MultipartError) -> WebError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return WebError::BadRequest(format!(
+            "upload: the file is larger than {} MB; import it with `relance import`",
+            MAX_UPLOAD / (1024 * 1024)
+        ));
+    }
     WebError::BadRequest(format!("upload: {e}"))
 }
 

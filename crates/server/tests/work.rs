@@ -807,6 +807,21 @@ on_both!(
             )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Over the body limit: refused before anything is parsed.
+        let mut huge = GOOD_CSV.as_bytes().to_vec();
+        huge.resize(relance_server::imports::MAX_UPLOAD + 1024, b'\n');
+        let (status, body) = w
+            .upload(
+                &format!("/c/{a}/imports"),
+                &col_a,
+                &csrf,
+                "invoices",
+                "huge.csv",
+                &huge,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("larger than 64 MB"), "{body}");
         assert_eq!(
             w.store
                 .recent_imports(w.a.id, 100)
