@@ -54,7 +54,7 @@ pub async fn letter_for(
     } else {
         None
     };
-    build_letter(
+    let mut data = build_letter(
         creditor,
         &customer,
         &lines,
@@ -64,7 +64,48 @@ pub async fn letter_for(
         as_of,
         invoices,
         rates.as_ref(),
-    )
+    )?;
+    Letterhead::load(store, creditor)
+        .await?
+        .apply(&mut data.creditor);
+    Ok(data)
+}
+
+/// What the settings page adds to the letterhead besides the `creditors` row: RCS, VAT number,
+/// phone, signatory and the logo (a JPEG goes in as it is; the PDF writer reads no other
+/// format).
+#[derive(Debug, Clone, Default)]
+pub struct Letterhead {
+    pub settings: relance_store::settings::CreditorSettings,
+    pub logo: Option<(Vec<u8>, String)>,
+}
+
+impl Letterhead {
+    pub async fn load(store: &Store, creditor: &CreditorRecord) -> anyhow::Result<Letterhead> {
+        Ok(Letterhead {
+            settings: store.creditor_settings(creditor.id).await?,
+            logo: store.creditor_logo(creditor.id).await?,
+        })
+    }
+
+    /// Fills what the settings hold; leaves the rest as `creditor_info` made it.
+    pub fn apply(&self, info: &mut CreditorInfo) {
+        let s = &self.settings;
+        let set = |field: &mut Option<String>, value: &Option<String>| {
+            if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                *field = Some(v.clone());
+            }
+        };
+        set(&mut info.rcs, &s.rcs);
+        set(&mut info.vat_number, &s.vat_number);
+        set(&mut info.phone, &s.phone);
+        set(&mut info.signatory, &s.signatory);
+        if let Some((bytes, kind)) = &self.logo {
+            if kind == "image/jpeg" {
+                info.logo_jpeg = Some(bytes.clone());
+            }
+        }
+    }
 }
 
 /// Builds the letter from what the store gave: the customer, their open items (`invoice_lines`
@@ -209,7 +250,7 @@ pub fn build_letter(
 }
 
 /// The creditor's letterhead.
-fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
+pub fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
     CreditorInfo {
         name: creditor.name.clone(),
         address_lines: creditor.address.lines().map(String::from).collect(),

@@ -6,11 +6,13 @@
 //! against the creditors the user may see ([`access`]); another creditor's data answers 404.
 
 pub mod auth;
+pub mod editors;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod portal;
 pub mod scheduler;
+pub mod settings;
 
 pub mod api;
 
@@ -125,6 +127,33 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{creditor}/customers/{code}/hold", post(pages::hold))
         .route("/c/{creditor}/customers/{code}/note", post(pages::note))
         .route("/c/{creditor}/invoices/{id}", get(pages::invoice))
+        .route("/c/{creditor}/policies", get(editors::policies::list))
+        .route(
+            "/c/{creditor}/policies/export",
+            get(editors::policies::export),
+        )
+        .route(
+            "/c/{creditor}/policies/import",
+            post(editors::policies::import),
+        )
+        .route(
+            "/c/{creditor}/policies/{id}",
+            get(editors::policies::show).post(editors::policies::save),
+        )
+        .route("/c/{creditor}/templates", get(editors::templates::list))
+        .route(
+            "/c/{creditor}/templates/{step}/{lang}/{part}",
+            get(editors::templates::edit).post(editors::templates::save),
+        )
+        .route(
+            "/c/{creditor}/templates/{step}/{lang}/{part}/preview",
+            post(editors::templates::preview),
+        )
+        .route(
+            "/c/{creditor}/settings",
+            get(settings::show).post(settings::save),
+        )
+        .route("/c/{creditor}/settings/logo", get(settings::logo))
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))

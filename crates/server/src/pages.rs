@@ -46,6 +46,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
     for (name, source) in TEMPLATES {
         env.add_template(name, source)?;
     }
+    crate::editors::add_templates(&mut env)?;
     Ok(env)
 }
 
@@ -86,7 +87,7 @@ fn local_path(next: Option<&str>) -> String {
     }
 }
 
-fn see_other(target: &str) -> Response {
+pub(crate) fn see_other(target: &str) -> Response {
     (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, target.to_string())],
@@ -112,7 +113,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// What the layout shows around every signed-in page.
 #[derive(Serialize)]
-struct Chrome {
+pub(crate) struct Chrome {
     email: String,
     role: &'static str,
     can_write: bool,
@@ -122,7 +123,7 @@ struct Chrome {
     path: String,
 }
 
-async fn chrome(
+pub(crate) async fn chrome(
     state: &AppState,
     session: &Session,
     creditor: Option<&CreditorRecord>,
@@ -146,7 +147,7 @@ async fn chrome(
     })
 }
 
-fn path_of(uri: &axum::http::Uri) -> String {
+pub(crate) fn path_of(uri: &axum::http::Uri) -> String {
     uri.path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into())
@@ -530,13 +531,15 @@ pub async fn dashboard(
             }
         })
         .collect();
+    let dso = crate::editors::dso::dso_charts(&state, &creditor, today).await?;
     let chrome = chrome(&state, &session, Some(&creditor), path_of(&uri)).await?;
     Ok(Html(render(
         &state,
         "dashboard.html",
         lang,
         minijinja::context! {
-            chrome, totals, actions, promises, disputes, dispute_count, active => "dashboard",
+            chrome, totals, actions, promises, disputes, dispute_count, active => "dashboard", dso,
+            e => crate::editors::strings::strings(lang),
             today => today.to_string(), cid => creditor.id.0,
         },
     )?)

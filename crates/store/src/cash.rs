@@ -3,9 +3,10 @@
 //! handful of set-based statements (`GROUP BY` over the creditor), never one per customer; the
 //! rules themselves are the core's (`scoring`, `forecast`, `dso`, `effectiveness`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
+use relance_core::dso::Month;
 use relance_core::effectiveness::StepOutcome;
 use relance_core::forecast::DelayStats;
 use relance_core::ids::CreditorId;
@@ -459,4 +460,59 @@ struct Promise {
     item_id: i64,
     promised_for: NaiveDate,
     settled_on: Option<NaiveDate>,
+}
+
+// ---------------------------------------------------------------- DSO months
+
+/// Calendar months from `first` (`YYYY-MM`) to `as_of`'s month, with their days (elapsed for
+/// `as_of`'s month).
+pub fn month_range(first: &str, as_of: NaiveDate) -> Vec<(String, u32)> {
+    let parse = |m: &str| -> Option<(i32, u32)> {
+        let (y, mo) = m.split_once('-')?;
+        Some((y.parse().ok()?, mo.parse().ok()?))
+    };
+    let Some((mut y, mut m)) = parse(first) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while (y, m) <= (as_of.year(), as_of.month()) {
+        let days = if (y, m) == (as_of.year(), as_of.month()) {
+            as_of.day()
+        } else {
+            let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            NaiveDate::from_ymd_opt(next.0, next.1, 1)
+                .and_then(|d| d.pred_opt())
+                .map_or(30, |d| d.day())
+        };
+        out.push((format!("{y:04}-{m:02}"), days));
+        (y, m) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    }
+    out
+}
+
+/// The months of a group of flows (one currency), receivables carried from month to month.
+pub fn dso_months<'a>(flows: impl Iterator<Item = &'a MonthFlow>, as_of: NaiveDate) -> Vec<Month> {
+    let mut by_month: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for f in flows {
+        let e = by_month.entry(f.month.as_str()).or_insert((0, 0));
+        e.0 += f.sales_minor;
+        e.1 += f.sales_minor - f.paid_outside_minor - f.collected_minor;
+    }
+    let Some(first) = by_month.keys().next().map(|s| s.to_string()) else {
+        return Vec::new();
+    };
+    let mut receivables = 0i64;
+    month_range(&first, as_of)
+        .into_iter()
+        .map(|(label, days)| {
+            let (sales, delta) = by_month.get(label.as_str()).copied().unwrap_or((0, 0));
+            receivables += delta;
+            Month {
+                label,
+                days,
+                sales: rust_decimal::Decimal::from(sales),
+                receivables_end: rust_decimal::Decimal::from(receivables),
+            }
+        })
+        .collect()
 }
