@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,8 +132,27 @@ test('a template edit shows in the live preview, then is saved', async () => {
   ]);
   assert.equal(response.status(), 200);
   assert.equal(response.headers()['content-type'], 'application/pdf');
-  const pdf = await response.body();
+  // Chromium hands the frame's PDF to its viewer: fetch the same form post to read the bytes.
+  const bytes = await page.evaluate(async () => {
+    const form = document.getElementById('template-form');
+    const body = new URLSearchParams(new FormData(form));
+    body.set('format', 'letter');
+    const r = await fetch(`${form.getAttribute('action')}/preview`, { method: 'POST', body });
+    return Array.from(new Uint8Array(await r.arrayBuffer()));
+  });
+  const pdf = Buffer.from(bytes);
   assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
+  const pdfPath = join(dir, 'preview.pdf');
+  writeFileSync(pdfPath, pdf);
+  let pdfText = null;
+  try {
+    pdfText = execFileSync('pdftotext', [pdfPath, '-'], { encoding: 'utf8' });
+  } catch (e) {
+    assert.notEqual(process.env.CI, 'true', `pdftotext: ${e}`);
+  }
+  if (pdfText !== null) {
+    assert.ok(pdfText.replace(/\s+/g, ' ').includes(`${marker} pour ${name}`), pdfText);
+  }
 
   // A broken edit: the preview says why.
   await page.locator('#source').fill('{{ not_a_variable }}');

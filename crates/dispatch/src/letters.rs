@@ -18,6 +18,7 @@ use relance_store::customers::CustomerRecord;
 use relance_store::events::EventRecord;
 use relance_store::reports::InvoiceLine;
 use relance_store::Store;
+use rust_decimal::Decimal;
 
 /// Builds the letter of `step` for `customer` on `as_of`. `invoices` limits the table to those
 /// numbers (an action's list); `None` takes the customer's open invoices that the step concerns
@@ -71,9 +72,9 @@ pub async fn letter_for(
     Ok(data)
 }
 
-/// What the settings page adds to the letterhead besides the `creditors` row: RCS, VAT number,
-/// phone, signatory and the logo (a JPEG goes in as it is; the PDF writer reads no other
-/// format).
+/// What the settings page adds to a letter besides the `creditors` row: RCS, VAT number, phone,
+/// signatory and the logo on the letterhead (JPEG or PNG), and the contractual late-interest rate of the penalties claimed from
+/// business debtors.
 #[derive(Debug, Clone, Default)]
 pub struct Letterhead {
     pub settings: relance_store::settings::CreditorSettings,
@@ -100,11 +101,52 @@ impl Letterhead {
         set(&mut info.vat_number, &s.vat_number);
         set(&mut info.phone, &s.phone);
         set(&mut info.signatory, &s.signatory);
-        if let Some((bytes, kind)) = &self.logo {
-            if kind == "image/jpeg" {
-                info.logo_jpeg = Some(bytes.clone());
-            }
+        match &self.logo {
+            Some((bytes, kind)) if kind == "image/jpeg" => info.logo_jpeg = Some(bytes.clone()),
+            Some((bytes, kind)) if kind == "image/png" => info.logo_png = Some(bytes.clone()),
+            _ => {}
         }
+    }
+
+    /// The contractual rate, percent per year, when the settings set one.
+    pub fn contractual_rate(&self) -> Option<Decimal> {
+        self.settings
+            .contractual_rate
+            .as_deref()
+            .and_then(|r| r.parse().ok())
+    }
+
+    /// Applies the letterhead, and the contractual rate to the penalties a letter already
+    /// claims from a business debtor (L441-10 II; consumers stay at the legal rate), with the
+    /// totals recomputed.
+    pub fn apply_to_letter(
+        &self,
+        data: &mut LetterData,
+        rates: Option<&RateTable>,
+    ) -> anyhow::Result<()> {
+        self.apply(&mut data.creditor);
+        let (Some(rate), Some(rates)) = (self.contractual_rate(), rates) else {
+            return Ok(());
+        };
+        if data.penalties.is_none() || data.debtor.kind != CustomerKind::Business {
+            return Ok(());
+        }
+        let formal_notice = data
+            .history
+            .iter()
+            .find(|h| h.step == StepId::FormalNotice)
+            .map(|h| h.date);
+        data.penalties = penalties_of(
+            &data.invoices,
+            data.debtor.kind,
+            data.date,
+            formal_notice,
+            rates,
+            Some(rate),
+        );
+        data.totals = LetterData::compute_totals(&data.invoices, data.penalties.as_ref())
+            .ok_or_else(|| anyhow::anyhow!("the invoices are in several currencies"))?;
+        Ok(())
     }
 }
 
@@ -210,7 +252,9 @@ pub fn build_letter(
         .find(|h| h.step == StepId::FormalNotice)
         .map(|h| h.date);
     let penalties = match rates {
-        Some(rates) if claims => penalties_of(&table, customer.kind, as_of, formal_notice, rates),
+        Some(rates) if claims => {
+            penalties_of(&table, customer.kind, as_of, formal_notice, rates, None)
+        }
         _ => None,
     };
     let totals = LetterData::compute_totals(&table, penalties.as_ref()).ok_or_else(|| {
@@ -263,6 +307,7 @@ pub fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
         phone: None,
         signatory: None,
         logo_jpeg: None,
+        logo_png: None,
     }
 }
 
@@ -383,6 +428,7 @@ fn penalties_of(
     as_of: NaiveDate,
     formal_notice: Option<NaiveDate>,
     rates: &RateTable,
+    contractual_rate: Option<Decimal>,
 ) -> Option<PenaltyLines> {
     let computations: Vec<_> = table
         .iter()
@@ -391,6 +437,9 @@ fn penalties_of(
             let mut input = PenaltyInput::new(i.open, i.due_date, as_of);
             if let Some(notice) = formal_notice {
                 input = input.with_formal_notice(notice);
+            }
+            if let Some(rate) = contractual_rate {
+                input = input.with_contractual_rate(rate);
             }
             compute_penalties(kind, &input, rates).ok()
         })

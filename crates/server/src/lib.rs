@@ -69,6 +69,7 @@ struct Inner {
     limiter: auth::LoginLimiter,
     portal_key: Vec<u8>,
     options: ServerOptions,
+    dso_cache: editors::dso::DsoCache,
 }
 
 impl AppState {
@@ -80,6 +81,7 @@ impl AppState {
             portal_key,
             store,
             options,
+            dso_cache: Default::default(),
         })))
     }
 
@@ -101,6 +103,10 @@ impl AppState {
 
     pub(crate) fn options(&self) -> &ServerOptions {
         &self.0.options
+    }
+
+    pub(crate) fn dso_cache(&self) -> &editors::dso::DsoCache {
+        &self.0.dso_cache
     }
 }
 

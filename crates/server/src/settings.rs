@@ -284,6 +284,18 @@ impl SettingsForm {
                     );
                     Secret::Keep
                 }
+                // The letterhead reads 8-bit, non-interlaced PNGs only: say so now, not by a
+                // letter without its logo.
+                Some("image/png") if relance_render::pdf::png::decode(&file.data).is_none() => {
+                    errors.insert(
+                        "logo",
+                        say(
+                            "PNG illisible : 8 bits par couleur, non entrelacé, 4096 px au plus",
+                            "unreadable PNG: 8 bits per colour, not interlaced, 4096 px at most",
+                        ),
+                    );
+                    Secret::Keep
+                }
                 Some(kind) => Secret::Set((file.data.clone(), kind.to_string())),
                 None => {
                     errors.insert("logo", say("une image PNG ou JPEG", "a PNG or JPEG image"));

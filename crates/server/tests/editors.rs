@@ -938,6 +938,38 @@ on_both!(policies_export_and_import, |w: World| async move {
         .await;
     let value: serde_json::Value = serde_json::from_str(&json).expect("json");
     assert_eq!(value["policies"][1]["name"], "VIP gentle");
+    // A new policy from the list page's form: prefilled with the standard steps, saved by id.
+    let (status, headers, _) = w
+        .get(&format!("/c/{a}/policies/new?id=gentle"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().expect("loc").to_string();
+    assert_eq!(location, format!("/c/{a}/policies/gentle?new=1"));
+    let (status, _, body) = w.get(&location, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("name=\"s1.id\" value=\"first_reminder\""));
+    let (status, _, _) = w
+        .get(&format!("/c/{a}/policies/gentle"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "not saved yet");
+    let mut gentle = Policy::default_french();
+    gentle.id = "gentle".into();
+    gentle.name = "Gentle".into();
+    gentle.conditions.tags = vec!["vip".into()];
+    let (status, _, _) = w
+        .post(
+            &format!("/c/{a}/policies/gentle"),
+            Some(&admin),
+            &policy_form(&csrf, &gentle),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = w.store.policies(w.a.id).await.expect("p");
+    assert_eq!(stored.last(), Some(&gentle));
+    let (status, _, _) = w
+        .get(&format!("/c/{a}/policies/new?id=Bad%20Id"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 });
 
 /// The smallest JPEG header the letterhead reads: SOI, a baseline frame of 2×1 grey pixels, EOI.
@@ -1077,9 +1109,12 @@ on_both!(settings_saved_appear_in_a_letter, |w: World| async move {
             "FR44732829320",
             "Claire Martin",
             "69003 Lyon",
+            // The contractual rate replaces ECB + 10 points for this business debtor.
+            "12,50 %",
         ] {
             assert!(text.contains(expected), "{expected} missing from: {text}");
         }
+        assert!(!text.contains("12,15 %"), "{text}");
     }
     // B is untouched.
     let b = w

@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Datelike, NaiveDate};
-use relance_core::dso::{self, Month};
+use chrono::NaiveDate;
+use relance_core::dso;
 use relance_core::forecast::{self, choose_stats, DelayStats, OpenInvoice, Prediction};
 use relance_core::money::{Currency, Money};
 use relance_core::scoring::{score, Score};

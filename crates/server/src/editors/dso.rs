@@ -22,7 +22,7 @@ const WIDTH: i64 = 430;
 const TOP: i64 = 20;
 const HEIGHT: i64 = 140;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Point {
     pub month: String,
     /// Days, one decimal.
@@ -33,7 +33,7 @@ pub struct Point {
 }
 
 /// One currency's DSO line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DsoChart {
     pub currency: String,
     /// The current month's count-back DSO in days.
@@ -113,13 +113,34 @@ pub fn charts(lines_by_currency: Vec<(Currency, Vec<dso::DsoLine>)>) -> Vec<DsoC
         .collect()
 }
 
-/// The DSO charts of a creditor on `as_of`.
+/// How long a creditor's DSO is kept: it moves with the month, and reading it scans every
+/// invoice of the creditor, too slow to repeat at each view of a large ledger's dashboard.
+pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The DSO charts of a creditor on `as_of`, computed at most every [`CACHE_FOR`].
 pub async fn dso_charts(
     state: &AppState,
     creditor: &CreditorRecord,
     as_of: chrono::NaiveDate,
 ) -> Result<Vec<DsoChart>, WebError> {
-    let flows = state.store().month_flows(creditor.id, as_of).await?;
+    let key = (creditor.id.0, as_of);
+    if let Some(charts) = state.dso_cache().get(key, CACHE_FOR) {
+        return Ok(charts);
+    }
+    let charts = compute(state, creditor, as_of).await?;
+    state.dso_cache().put(key, charts.clone());
+    Ok(charts)
+}
+
+async fn compute(
+    state: &AppState,
+    creditor: &CreditorRecord,
+    as_of: chrono::NaiveDate,
+) -> Result<Vec<DsoChart>, WebError> {
+    let flows = state
+        .store()
+        .creditor_month_flows(creditor.id, as_of)
+        .await?;
     let mut currencies: Vec<Currency> = flows.iter().map(|f| f.currency).collect();
     currencies.sort_by_key(|c| c.code().to_string());
     currencies.dedup();
@@ -134,6 +155,35 @@ pub async fn dso_charts(
         })
         .collect();
     Ok(charts(lines))
+}
+
+/// The charts computed lately, by creditor and day.
+#[derive(Default)]
+pub struct DsoCache(
+    std::sync::Mutex<
+        std::collections::HashMap<(i64, chrono::NaiveDate), (std::time::Instant, Vec<DsoChart>)>,
+    >,
+);
+
+impl DsoCache {
+    fn get(
+        &self,
+        key: (i64, chrono::NaiveDate),
+        fresh_for: std::time::Duration,
+    ) -> Option<Vec<DsoChart>> {
+        let map = self.0.lock().ok()?;
+        map.get(&key)
+            .filter(|(at, _)| at.elapsed() < fresh_for)
+            .map(|(_, charts)| charts.clone())
+    }
+
+    fn put(&self, key: (i64, chrono::NaiveDate), charts: Vec<DsoChart>) {
+        if let Ok(mut map) = self.0.lock() {
+            // Yesterday's entries and stale ones go.
+            map.retain(|k, (at, _)| k.1 == key.1 && at.elapsed() < CACHE_FOR);
+            map.insert(key, (std::time::Instant::now(), charts));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -431,7 +431,7 @@ fn valid_policy_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        && !matches!(id, "export" | "import")
+        && !matches!(id, "export" | "import" | "new")
 }
 
 async fn list_page(
@@ -512,6 +512,9 @@ pub struct PolicyQuery {
     new: Option<String>,
     #[serde(default)]
     saved: Option<String>,
+    /// With the path `new`: the id typed in the list page's "new policy" form.
+    #[serde(default)]
+    id: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -558,6 +561,18 @@ pub async fn show(
     uri: axum::http::Uri,
 ) -> Result<Response, WebError> {
     let creditor = access(state.store(), &session.user, creditor).await?;
+    if id == "new" {
+        let wanted = q.id.as_deref().unwrap_or("").trim().to_string();
+        if !valid_policy_id(&wanted) {
+            return Err(WebError::BadRequest(format!(
+                "policy id \"{wanted}\": 1 to 40 lowercase letters, digits, _ and -"
+            )));
+        }
+        return Ok(see_other(&format!(
+            "/c/{}/policies/{wanted}?new=1",
+            creditor.id.0
+        )));
+    }
     let lang = Lang::of(&headers);
     let policies = state.store().policies(creditor.id).await?;
     let (policy, is_new) = match policies.into_iter().find(|p| p.id == id) {

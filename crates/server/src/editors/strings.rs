@@ -110,8 +110,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("remove_logo", "Retirer le logo", "Remove the logo"),
     (
         "logo_help",
-        "Imprimé en haut à gauche des lettres PDF (16 mm de haut au plus).",
-        "Printed at the top left of the PDF letters (at most 16 mm high).",
+        "Imprimé en haut à gauche des lettres PDF (16 mm de haut au plus) ; la transparence d'un PNG est imprimée en blanc.",
+        "Printed at the top left of the PDF letters (at most 16 mm high); a PNG's transparency prints white.",
     ),
     ("smtp_url", "Serveur SMTP (URL)", "SMTP server (URL)"),
     ("smtp_from", "Expéditeur", "Sender"),
