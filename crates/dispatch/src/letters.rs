@@ -68,7 +68,7 @@ pub async fn letter_for(
     )?;
     Letterhead::load(store, creditor)
         .await?
-        .apply(&mut data.creditor);
+        .apply_to_letter(&mut data, rates.as_ref())?;
     Ok(data)
 }
 
