@@ -157,12 +157,13 @@ async fn compute(
     Ok(charts(lines))
 }
 
-/// The charts computed lately, by creditor and day.
+/// A cache entry's key: the creditor's id and the day.
+type CacheKey = (i64, chrono::NaiveDate);
+
+/// The charts computed lately, with when.
 #[derive(Default)]
 pub struct DsoCache(
-    std::sync::Mutex<
-        std::collections::HashMap<(i64, chrono::NaiveDate), (std::time::Instant, Vec<DsoChart>)>,
-    >,
+    std::sync::Mutex<std::collections::HashMap<CacheKey, (std::time::Instant, Vec<DsoChart>)>>,
 );
 
 impl DsoCache {
@@ -177,7 +178,7 @@ impl DsoCache {
             .map(|(_, charts)| charts.clone())
     }
 
-    fn put(&self, key: (i64, chrono::NaiveDate), charts: Vec<DsoChart>) {
+    fn put(&self, key: CacheKey, charts: Vec<DsoChart>) {
         if let Ok(mut map) = self.0.lock() {
             // Yesterday's entries and stale ones go.
             map.retain(|k, (at, _)| k.1 == key.1 && at.elapsed() < CACHE_FOR);
