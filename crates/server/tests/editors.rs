@@ -51,7 +51,7 @@ async fn postgres() -> Option<Db> {
         return None;
     };
     let name = format!(
-        "relance_test_web_{}_{}",
+        "relance_test_editors_{}_{}",
         std::process::id(),
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -211,3 +211,73 @@ async fn the_server_sends_a_due_reminder_once_on_postgres() {
             .await;
     }
 }
+
+/// The settings page's run time replaces the server's for that creditor: due at once for the
+/// server, the creditor's own time (23:59) holds its run back; at 00:00 it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creditor_runs_at_its_own_time() {
+    use relance_server::scheduler::Scheduler;
+    use relance_store::settings::{CreditorIdentity, SettingsInput};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("own-time.db").display());
+    let store = Store::open(&url).await.expect("open sqlite");
+    let (creditor, _) = store
+        .upsert_creditor(&CreditorInput {
+            name: "Own Time SAS".into(),
+            ..CreditorInput::default()
+        })
+        .await
+        .expect("creditor");
+    let today = today_for(&creditor);
+    let tz: chrono_tz::Tz = creditor.time_zone.parse().expect("zone");
+    if chrono::Utc::now().with_timezone(&tz).time()
+        >= NaiveTime::from_hms_opt(23, 58, 0).expect("t")
+    {
+        return; // The next minute would already be 23:59 there.
+    }
+    let mut import = store
+        .begin_invoice_import(creditor.id, "test", today)
+        .await
+        .expect("import");
+    import
+        .push(InvoiceRecord {
+            line: 2,
+            kind: ItemKind::Invoice,
+            number: "F-OWN-1".into(),
+            customer: CustomerFields {
+                code: "C1".into(),
+                name: Some("Client".into()),
+                kind: Some(CustomerKind::Business),
+                ..CustomerFields::default()
+            },
+            issue_date: today.checked_sub_days(Days::new(40)).expect("d"),
+            due_date: today.checked_sub_days(Days::new(10)).expect("d"),
+            total: Money::eur(Decimal::new(50_000, 2)),
+            paid: Money::eur(Decimal::ZERO),
+        })
+        .await
+        .expect("push");
+    import.commit(0).await.expect("commit");
+    let settings = |run_at: &str| SettingsInput {
+        identity: CreditorIdentity {
+            name: creditor.name.clone(),
+            time_zone: creditor.time_zone.clone(),
+            ..CreditorIdentity::default()
+        },
+        run_at: Some(run_at.to_string()),
+        ..SettingsInput::default()
+    };
+    store
+        .save_creditor_settings(creditor.id, &settings("23:59"))
+        .await
+        .expect("settings");
+    let mut scheduler = Scheduler::new(Schedule::daily(NaiveTime::MIN, None)).expect("scheduler");
+    let report = scheduler.tick_once(&store).await.expect("tick");
+    assert_eq!(report.planned, 0, "ran before its own time");
+    store
+        .save_creditor_settings(creditor.id, &settings("00:00"))
+        .await
+        .expect("settings");
+    let report = scheduler.tick_once(&store).await.expect("tick");
+    assert!(report.planned > 0, "did not run at its own time");
+}
