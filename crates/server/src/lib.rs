@@ -146,6 +146,10 @@ pub fn router(state: AppState) -> Router {
             "/c/{creditor}/policies/{id}",
             get(editors::policies::show).post(editors::policies::save),
         )
+        .route(
+            "/c/{creditor}/policies/{id}/assign",
+            post(editors::policies::assign),
+        )
         .route("/c/{creditor}/templates", get(editors::templates::list))
         .route(
             "/c/{creditor}/templates/{step}/{lang}/{part}",

@@ -966,6 +966,58 @@ on_both!(policies_export_and_import, |w: World| async move {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let stored = w.store.policies(w.a.id).await.expect("p");
     assert_eq!(stored.last(), Some(&gentle));
+    // Assign A2 to it from its page: the customer is tagged and follows it in the next run.
+    let (status, headers, _) = w
+        .post(
+            &format!("/c/{a}/policies/gentle/assign"),
+            Some(&admin),
+            &format!("csrf={csrf}&customer=A2&tags=vip"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION].to_str().expect("loc").to_string();
+    assert_eq!(location, format!("/c/{a}/policies/gentle?assigned=A2"));
+    let (_, _, body) = w.get(&location, Some(&admin)).await;
+    assert!(body.contains("id=\"assigned\""));
+    let planned = w
+        .store
+        .run_day(
+            w.a.id,
+            RunOptions {
+                as_of: w.today,
+                dry_run: true,
+                full: true,
+            },
+        )
+        .await
+        .expect("dry run");
+    assert!(planned
+        .iter()
+        .filter(|p| p.customer_code == "A2")
+        .all(|p| p.policy == "gentle"));
+    assert!(
+        planned.iter().any(|p| p.customer_code == "A2"),
+        "{planned:?}"
+    );
+    assert!(planned
+        .iter()
+        .filter(|p| p.customer_code == "A1")
+        .all(|p| p.policy == "standard_fr"));
+    // An unknown customer: said on the page; B's customer is unknown here too.
+    for code in ["NOPE", "B1"] {
+        let (status, headers, _) = w
+            .post(
+                &format!("/c/{a}/policies/gentle/assign"),
+                Some(&admin),
+                &format!("csrf={csrf}&customer={code}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .expect("loc")
+            .contains("assign_error="));
+    }
     let (status, _, _) = w
         .get(&format!("/c/{a}/policies/new?id=Bad%20Id"), Some(&admin))
         .await;

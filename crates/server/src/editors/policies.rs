@@ -515,6 +515,18 @@ pub struct PolicyQuery {
     /// With the path `new`: the id typed in the list page's "new policy" form.
     #[serde(default)]
     id: Option<String>,
+    /// After the assignment form: the customer assigned, or why not.
+    #[serde(default)]
+    assigned: Option<String>,
+    #[serde(default)]
+    assign_error: Option<String>,
+}
+
+/// What the assignment form says after it ran.
+#[derive(Debug, Default, Serialize)]
+struct AssignMessage {
+    assigned: Option<String>,
+    error: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -529,6 +541,7 @@ async fn policy_page(
     errors: BTreeMap<String, String>,
     saved: bool,
     is_new: bool,
+    assign: AssignMessage,
 ) -> Result<Response, WebError> {
     let chrome = chrome(state, session, Some(creditor), path_of(uri)).await?;
     let rows = form.steps.len();
@@ -538,7 +551,7 @@ async fn policy_page(
         lang,
         status,
         minijinja::context! {
-            chrome, cid => creditor.id.0, active => "policies", form, errors, saved, is_new,
+            chrome, cid => creditor.id.0, active => "policies", form, errors, saved, is_new, assign,
             choices => choices(), new_row => rows,
             is_admin => session.user.role == relance_store::users::Role::Admin,
             action => format!("/c/{}/policies/{}", creditor.id.0, form_id(uri)),
@@ -597,6 +610,10 @@ pub async fn show(
         BTreeMap::new(),
         q.saved.is_some(),
         is_new,
+        AssignMessage {
+            assigned: q.assigned,
+            error: q.assign_error,
+        },
     )
     .await
 }
@@ -655,8 +672,63 @@ pub async fn save(
         errors,
         false,
         is_new,
+        AssignMessage::default(),
     )
     .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    customer: String,
+    /// Comma-separated; empty leaves the customer's tags as they are.
+    #[serde(default)]
+    tags: String,
+}
+
+/// `POST /c/{creditor}/policies/{id}/assign`: the customer follows this policy from now on,
+/// whatever the conditions say (`relance policy assign CODE ID [--tag …]`); admin only.
+pub async fn assign(
+    State(state): State<AppState>,
+    session: Session,
+    Path((creditor, id)): Path<(i64, String)>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, WebError> {
+    let creditor = access(state.store(), &session.user, creditor).await?;
+    session.check_csrf(&form.csrf)?;
+    require_admin(&session)?;
+    let page = format!("/c/{}/policies/{}", creditor.id.0, id);
+    let code = form.customer.trim();
+    let tags: Vec<String> = form
+        .tags
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let tags = (!tags.is_empty()).then_some(tags);
+    let result = state
+        .store()
+        .assign_policy(creditor.id, code, Some(&id), tags.as_deref())
+        .await;
+    match result {
+        Ok(()) => {
+            tracing::info!(policy = %id, customer = %code, user = %session.user.email, "policy assigned");
+            Ok(see_other(&format!(
+                "{page}?assigned={}",
+                crate::pages::url_encode(code)
+            )))
+        }
+        Err(e @ (StoreError::UnknownCustomer(_) | StoreError::Unsupported(_))) => {
+            Ok(see_other(&format!(
+                "{page}?assign_error={}",
+                crate::pages::url_encode(&e.to_string())
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -100,6 +100,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("before_due", "Avant échéance", "Before due"),
     ("remove", "Supprimer", "Remove"),
     ("new_step", "nouvelle étape", "new step"),
+    ("assign_title", "Affecter un client à ce scénario", "Assign a customer to this policy"),
+    (
+        "assign_help",
+        "Le client suivra ce scénario quelles que soient les conditions ; ses dossiers sont replanifiés au prochain passage.",
+        "The customer follows this policy whatever the conditions say; their case is planned again at the next run.",
+    ),
+    ("assign", "Affecter", "Assign"),
+    ("assigned", "Affecté :", "Assigned:"),
+    ("optional", "facultatif", "optional"),
     // Settings.
     ("settings_title", "Paramètres", "Settings"),
     ("identity", "Identité de la société", "Company identity"),
