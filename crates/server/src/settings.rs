@@ -273,13 +273,14 @@ impl SettingsForm {
                     errors.insert(
                         "logo",
                         format!(
-                            "{} {} Kio",
+                            "{} {} {}",
                             if fr {
                                 "fichier trop gros : au plus"
                             } else {
                                 "file too large: at most"
                             },
-                            MAX_LOGO_BYTES / 1024
+                            MAX_LOGO_BYTES / 1024,
+                            if fr { "Kio" } else { "KiB" }
                         ),
                     );
                     Secret::Keep

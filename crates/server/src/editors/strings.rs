@@ -116,6 +116,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("signatory", "Signataire des lettres", "Letters signed by"),
     ("logo", "Logo", "Logo"),
     ("logo_file", "Image PNG ou JPEG", "PNG or JPEG image"),
+    ("kib_max", "Kio max.", "KiB max."),
     ("remove_logo", "Retirer le logo", "Remove the logo"),
     (
         "logo_help",
