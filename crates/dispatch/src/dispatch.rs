@@ -270,6 +270,8 @@ pub async fn dispatch(
     }
     let templates = crate::templates_for(store, creditor.id).await?;
     let rates = crate::law_rates(store).await?;
+    // The settings page's letterhead, sender and contractual rate.
+    let letterhead = crate::letters::Letterhead::load(store, creditor).await?;
     let mut handled = 0usize;
     loop {
         let limit = match options.limit {
@@ -294,7 +296,12 @@ pub async fn dispatch(
         handled += claimed.len();
         report.seconds[0] += clock.elapsed().as_secs_f64();
         let batch = send_batch(
-            store, creditor, &mailer, &templates, &rates, options, claimed,
+            store,
+            creditor,
+            &mailer,
+            (&templates, &rates, &letterhead),
+            options,
+            claimed,
         )
         .await?;
         report.add(&batch);
@@ -306,8 +313,7 @@ async fn send_batch(
     store: &Store,
     creditor: &CreditorRecord,
     mailer: &Arc<Mailer>,
-    templates: &Templates,
-    rates: &RateTable,
+    rendering: Rendering<'_>,
     options: &DispatchOptions,
     claimed: Vec<ClaimedAction>,
 ) -> anyhow::Result<DispatchReport> {
@@ -323,7 +329,7 @@ async fn send_batch(
     let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
     for action in &claimed {
         let message = match contexts.get(&action.customer_id) {
-            Some(context) => prepare(creditor, context, templates, rates, action, options.today)
+            Some(context) => prepare(creditor, context, rendering, action, options.today)
                 .map_err(|e| format!("{e:#}")),
             None => Err(format!("customer {} not found", action.customer_id.0)),
         };
@@ -445,13 +451,16 @@ async fn deliver(
     }
 }
 
+/// What a message is rendered with: the creditor's templates, the rate tables and the
+/// settings page's letterhead.
+type Rendering<'a> = (&'a Templates, &'a RateTable, &'a crate::letters::Letterhead);
+
 /// Renders one action: the e-mail (with the letter attached from the second reminder on) or
 /// the PDF letter.
 fn prepare(
     creditor: &CreditorRecord,
     context: &CustomerContext,
-    templates: &Templates,
-    rates: &RateTable,
+    (templates, rates, letterhead): Rendering<'_>,
     action: &ClaimedAction,
     today: NaiveDate,
 ) -> anyhow::Result<Prepared> {
@@ -459,7 +468,7 @@ fn prepare(
         .with_context(|| format!("no template for the step \"{}\"", action.step))?;
     let channel = Channel::parse(&action.channel)
         .with_context(|| format!("unknown channel \"{}\"", action.channel))?;
-    let data = crate::letters::build_letter(
+    let mut data = crate::letters::build_letter(
         creditor,
         &context.customer,
         &context.open_items,
@@ -470,6 +479,7 @@ fn prepare(
         Some(&action.invoices),
         Some(rates),
     )?;
+    letterhead.apply_to_letter(&mut data, Some(rates))?;
     if channel == Channel::Sms {
         let to = context
             .customer
@@ -495,9 +505,14 @@ fn prepare(
             pdf,
         });
     }
-    let from = creditor.email.clone().context(
-        "the creditor has no e-mail address: set one with `relance init --name … --email …`",
-    )?;
+    let settings = &letterhead.settings;
+    let from = settings
+        .smtp_from
+        .clone()
+        .or_else(|| creditor.email.clone())
+        .context(
+            "the creditor has no e-mail address: set one with `relance init --name … --email …`",
+        )?;
     let to = context
         .customer
         .emails
@@ -526,7 +541,12 @@ fn prepare(
     let envelope = EmailEnvelope {
         from_name: creditor.name.clone(),
         from_address: from.clone(),
-        reply_to: Some(from.clone()),
+        reply_to: Some(
+            settings
+                .smtp_reply_to
+                .clone()
+                .unwrap_or_else(|| from.clone()),
+        ),
         to_name: context.customer.name.clone(),
         to_address: to.clone(),
         date: chrono::Utc::now().fixed_offset(),

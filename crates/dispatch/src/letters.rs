@@ -18,6 +18,7 @@ use relance_store::customers::CustomerRecord;
 use relance_store::events::EventRecord;
 use relance_store::reports::InvoiceLine;
 use relance_store::Store;
+use rust_decimal::Decimal;
 
 /// Builds the letter of `step` for `customer` on `as_of`. `invoices` limits the table to those
 /// numbers (an action's list); `None` takes the customer's open invoices that the step concerns
@@ -54,7 +55,7 @@ pub async fn letter_for(
     } else {
         None
     };
-    build_letter(
+    let mut data = build_letter(
         creditor,
         &customer,
         &lines,
@@ -64,7 +65,89 @@ pub async fn letter_for(
         as_of,
         invoices,
         rates.as_ref(),
-    )
+    )?;
+    Letterhead::load(store, creditor)
+        .await?
+        .apply_to_letter(&mut data, rates.as_ref())?;
+    Ok(data)
+}
+
+/// What the settings page adds to a letter besides the `creditors` row: RCS, VAT number, phone,
+/// signatory and the logo on the letterhead (JPEG or PNG), and the contractual late-interest rate of the penalties claimed from
+/// business debtors.
+#[derive(Debug, Clone, Default)]
+pub struct Letterhead {
+    pub settings: relance_store::settings::CreditorSettings,
+    pub logo: Option<(Vec<u8>, String)>,
+}
+
+impl Letterhead {
+    pub async fn load(store: &Store, creditor: &CreditorRecord) -> anyhow::Result<Letterhead> {
+        Ok(Letterhead {
+            settings: store.creditor_settings(creditor.id).await?,
+            logo: store.creditor_logo(creditor.id).await?,
+        })
+    }
+
+    /// Fills what the settings hold; leaves the rest as `creditor_info` made it.
+    pub fn apply(&self, info: &mut CreditorInfo) {
+        let s = &self.settings;
+        let set = |field: &mut Option<String>, value: &Option<String>| {
+            if let Some(v) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+                *field = Some(v.clone());
+            }
+        };
+        set(&mut info.rcs, &s.rcs);
+        set(&mut info.vat_number, &s.vat_number);
+        set(&mut info.phone, &s.phone);
+        set(&mut info.signatory, &s.signatory);
+        match &self.logo {
+            Some((bytes, kind)) if kind == "image/jpeg" => info.logo_jpeg = Some(bytes.clone()),
+            Some((bytes, kind)) if kind == "image/png" => info.logo_png = Some(bytes.clone()),
+            _ => {}
+        }
+    }
+
+    /// The contractual rate, percent per year, when the settings set one.
+    pub fn contractual_rate(&self) -> Option<Decimal> {
+        self.settings
+            .contractual_rate
+            .as_deref()
+            .and_then(|r| r.parse().ok())
+    }
+
+    /// Applies the letterhead, and the contractual rate to the penalties a letter already
+    /// claims from a business debtor (L441-10 II; consumers stay at the legal rate), with the
+    /// totals recomputed.
+    pub fn apply_to_letter(
+        &self,
+        data: &mut LetterData,
+        rates: Option<&RateTable>,
+    ) -> anyhow::Result<()> {
+        self.apply(&mut data.creditor);
+        let (Some(rate), Some(rates)) = (self.contractual_rate(), rates) else {
+            return Ok(());
+        };
+        if data.penalties.is_none() || data.debtor.kind != CustomerKind::Business {
+            return Ok(());
+        }
+        let formal_notice = data
+            .history
+            .iter()
+            .find(|h| h.step == StepId::FormalNotice)
+            .map(|h| h.date);
+        data.penalties = penalties_of(
+            &data.invoices,
+            data.debtor.kind,
+            data.date,
+            formal_notice,
+            rates,
+            Some(rate),
+        );
+        data.totals = LetterData::compute_totals(&data.invoices, data.penalties.as_ref())
+            .ok_or_else(|| anyhow::anyhow!("the invoices are in several currencies"))?;
+        Ok(())
+    }
 }
 
 /// Builds the letter from what the store gave: the customer, their open items (`invoice_lines`
@@ -169,7 +252,9 @@ pub fn build_letter(
         .find(|h| h.step == StepId::FormalNotice)
         .map(|h| h.date);
     let penalties = match rates {
-        Some(rates) if claims => penalties_of(&table, customer.kind, as_of, formal_notice, rates),
+        Some(rates) if claims => {
+            penalties_of(&table, customer.kind, as_of, formal_notice, rates, None)
+        }
         _ => None,
     };
     let totals = LetterData::compute_totals(&table, penalties.as_ref()).ok_or_else(|| {
@@ -209,7 +294,7 @@ pub fn build_letter(
 }
 
 /// The creditor's letterhead.
-fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
+pub fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
     CreditorInfo {
         name: creditor.name.clone(),
         address_lines: creditor.address.lines().map(String::from).collect(),
@@ -222,6 +307,7 @@ fn creditor_info(creditor: &CreditorRecord) -> CreditorInfo {
         phone: None,
         signatory: None,
         logo_jpeg: None,
+        logo_png: None,
     }
 }
 
@@ -342,6 +428,7 @@ fn penalties_of(
     as_of: NaiveDate,
     formal_notice: Option<NaiveDate>,
     rates: &RateTable,
+    contractual_rate: Option<Decimal>,
 ) -> Option<PenaltyLines> {
     let computations: Vec<_> = table
         .iter()
@@ -350,6 +437,9 @@ fn penalties_of(
             let mut input = PenaltyInput::new(i.open, i.due_date, as_of);
             if let Some(notice) = formal_notice {
                 input = input.with_formal_notice(notice);
+            }
+            if let Some(rate) = contractual_rate {
+                input = input.with_contractual_rate(rate);
             }
             compute_penalties(kind, &input, rates).ok()
         })

@@ -76,6 +76,10 @@ pub struct CreditorInfo {
     /// A JPEG logo for the letterhead (not visible to templates).
     #[serde(skip)]
     pub logo_jpeg: Option<Vec<u8>>,
+    /// A PNG logo, used when there is no JPEG one (8-bit, non-interlaced; transparency is
+    /// printed white). Not visible to templates.
+    #[serde(skip)]
+    pub logo_png: Option<Vec<u8>>,
 }
 
 /// The debtor.
@@ -319,6 +323,7 @@ impl LetterData {
                 phone: Some("04 78 00 00 00".into()),
                 signatory: Some("Claire Martin, responsable du recouvrement".into()),
                 logo_jpeg: None,
+                logo_png: None,
             },
             debtor: DebtorInfo {
                 name: name.into(),

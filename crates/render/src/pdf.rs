@@ -24,6 +24,7 @@ use crate::RenderError;
 
 pub mod batch;
 pub mod litigation;
+pub mod png;
 
 const MM: f32 = 72.0 / 25.4;
 const PAGE_W: f32 = 210.0 * MM;
@@ -50,7 +51,7 @@ struct Layout {
     y: f32,
     scratch: Vec<u8>,
     footer: Vec<String>,
-    logo: Option<Jpeg>,
+    logo: Option<LogoImage>,
     /// The page drawn on.
     current: usize,
 }
@@ -287,7 +288,7 @@ fn write_pdf(
     pages: Vec<Content>,
     regular: &SubsetFont,
     bold: &SubsetFont,
-    logo: Option<&Jpeg>,
+    logo: Option<&LogoImage>,
     title: &str,
 ) -> Vec<u8> {
     let mut pdf = Pdf::new();
@@ -297,14 +298,18 @@ fn write_pdf(
     write_font(&mut pdf, regular, 10);
     write_font(&mut pdf, bold, 20);
     let logo_id = Ref::new(5);
-    if let Some(jpeg) = logo {
-        let mut image = pdf.image_xobject(logo_id, &jpeg.data);
-        image.filter(Filter::DctDecode);
+    if let Some(img) = logo {
+        let mut image = pdf.image_xobject(logo_id, &img.data);
+        image.filter(if img.flate {
+            Filter::FlateDecode
+        } else {
+            Filter::DctDecode
+        });
         image
-            .width(i32::from(jpeg.width))
-            .height(i32::from(jpeg.height))
+            .width(i32::from(img.width))
+            .height(i32::from(img.height))
             .bits_per_component(8)
-            .color_space_name(Name(match jpeg.components {
+            .color_space_name(Name(match img.components {
                 1 => b"DeviceGray".as_slice(),
                 4 => b"DeviceCMYK".as_slice(),
                 _ => b"DeviceRGB".as_slice(),
@@ -443,7 +448,12 @@ fn head(
     let lang = d.language;
     let mut y = TOP;
     let mut x = LEFT;
-    if let Some(logo) = c.logo_jpeg.as_deref().and_then(jpeg_info) {
+    let logo = c
+        .logo_jpeg
+        .as_deref()
+        .and_then(jpeg_info)
+        .or_else(|| c.logo_png.as_deref().and_then(png_logo));
+    if let Some(logo) = logo {
         // At most 16 mm high and 45 mm wide, top left; the letterhead text moves to its right.
         let mut h = 16.0 * MM;
         let mut w = h * f32::from(logo.width) / f32::from(logo.height);
@@ -528,17 +538,30 @@ fn group_siren(s: &str) -> String {
     }
 }
 
-/// A JPEG logo: its bytes go into the PDF as they are (DCTDecode).
+/// A logo: a JPEG's bytes as they are (DCTDecode), or a PNG's pixels deflated (FlateDecode).
 #[derive(Clone)]
-struct Jpeg {
+struct LogoImage {
     data: Vec<u8>,
     width: u16,
     height: u16,
     components: u8,
+    flate: bool,
+}
+
+/// A PNG logo, decoded and composited on white (see [`png`]).
+fn png_logo(data: &[u8]) -> Option<LogoImage> {
+    let pixels = png::decode(data)?;
+    Some(LogoImage {
+        data: miniz_oxide::deflate::compress_to_vec_zlib(&pixels.data, 6),
+        width: pixels.width,
+        height: pixels.height,
+        components: pixels.colors,
+        flate: true,
+    })
 }
 
 /// Reads the frame header (SOF0–SOF2) of a JPEG: width, height, colour components.
-fn jpeg_info(data: &[u8]) -> Option<Jpeg> {
+fn jpeg_info(data: &[u8]) -> Option<LogoImage> {
     if data.get(0..2)? != [0xff, 0xd8] {
         return None;
     }
@@ -560,11 +583,12 @@ fn jpeg_info(data: &[u8]) -> Option<Jpeg> {
             if width == 0 || height == 0 || ![1, 3, 4].contains(&components) {
                 return None;
             }
-            return Some(Jpeg {
+            return Some(LogoImage {
                 data: data.to_vec(),
                 width,
                 height,
                 components,
+                flate: false,
             });
         }
         i += 2 + len;

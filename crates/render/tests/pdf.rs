@@ -281,6 +281,71 @@ fn a_jpeg_logo_is_embedded_in_the_letterhead() {
     assert!(render_letter_pdf(&data, &templates).is_ok());
 }
 
+/// A 3×2 RGBA PNG (filter "Sub" on each row), chunks without their CRC (not checked).
+fn tiny_png() -> Vec<u8> {
+    let chunk = |kind: &[u8], body: &[u8]| {
+        let mut c = (body.len() as u32).to_be_bytes().to_vec();
+        c.extend_from_slice(kind);
+        c.extend_from_slice(body);
+        c.extend_from_slice(&[0, 0, 0, 0]);
+        c
+    };
+    let mut ihdr = 3u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&2u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let row = [1u8, 200, 10, 10, 255, 0, 0, 0, 0, 0, 0, 0, 0];
+    let rows: Vec<u8> = row.iter().chain(row.iter()).copied().collect();
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(
+        b"IDAT",
+        &miniz_oxide::deflate::compress_to_vec_zlib(&rows, 6),
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+#[test]
+fn a_png_logo_is_embedded_in_the_letterhead() {
+    let templates = Templates::new().expect("templates");
+    let mut data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    data.creditor.logo_png = Some(tiny_png());
+    let pdf = render_letter_pdf(&data, &templates).expect("pdf");
+    let without = {
+        let mut d = data.clone();
+        d.creditor.logo_png = None;
+        render_letter_pdf(&d, &templates).expect("pdf")
+    };
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("/Im1"), "the page uses the logo");
+    assert!(!String::from_utf8_lossy(&without).contains("/Im1"));
+    let path = common::temp_file("png-logo.pdf", &pdf);
+    let out = match std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&path)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "pdfimages: {e}");
+            return;
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::remove_dir_all(dir).ok();
+    }
+    let list = String::from_utf8_lossy(&out.stdout);
+    let images: Vec<&str> = list.lines().skip(2).collect();
+    assert_eq!(images.len(), 1, "{list}");
+    let columns: Vec<&str> = images[0].split_whitespace().collect();
+    // page num type width height color comp bpc enc
+    assert_eq!(
+        &columns[3..9],
+        ["3", "2", "rgb", "3", "8", "image"],
+        "{list}"
+    );
+}
+
 /// Writes every step's letter to `$TMPDIR/relance-render-samples/` for a person to look at:
 /// `cargo test -p relance-render --test pdf -- --ignored write_samples`.
 #[test]

@@ -183,6 +183,9 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Your role can only view.",
     ),
     ("creditor", "Société", "Company"),
+    ("nav_policies", "Scénarios", "Policies"),
+    ("nav_templates", "Modèles", "Templates"),
+    ("nav_settings", "Paramètres", "Settings"),
     ("portal_title", "Vos factures", "Your invoices"),
     (
         "portal_intro",

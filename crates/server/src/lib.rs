@@ -6,11 +6,13 @@
 //! against the creditors the user may see ([`access`]); another creditor's data answers 404.
 
 pub mod auth;
+pub mod editors;
 pub mod error;
 pub mod i18n;
 pub mod pages;
 pub mod portal;
 pub mod scheduler;
+pub mod settings;
 
 pub mod api;
 
@@ -72,6 +74,7 @@ struct Inner {
     limiter: auth::LoginLimiter,
     portal_key: Vec<u8>,
     options: ServerOptions,
+    dso_cache: editors::dso::DsoCache,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
             portal_key,
             store,
             options,
+            dso_cache: Default::default(),
         })))
     }
 
@@ -104,6 +108,10 @@ impl AppState {
 
     pub(crate) fn options(&self) -> &ServerOptions {
         &self.0.options
+    }
+
+    pub(crate) fn dso_cache(&self) -> &editors::dso::DsoCache {
+        &self.0.dso_cache
     }
 }
 
@@ -142,6 +150,37 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/c/{creditor}/reports", get(reports::page))
         .route("/c/{creditor}/reports/{file}", get(reports::download))
+        .route("/c/{creditor}/policies", get(editors::policies::list))
+        .route(
+            "/c/{creditor}/policies/export",
+            get(editors::policies::export),
+        )
+        .route(
+            "/c/{creditor}/policies/import",
+            post(editors::policies::import),
+        )
+        .route(
+            "/c/{creditor}/policies/{id}",
+            get(editors::policies::show).post(editors::policies::save),
+        )
+        .route(
+            "/c/{creditor}/policies/{id}/assign",
+            post(editors::policies::assign),
+        )
+        .route("/c/{creditor}/templates", get(editors::templates::list))
+        .route(
+            "/c/{creditor}/templates/{step}/{lang}/{part}",
+            get(editors::templates::edit).post(editors::templates::save),
+        )
+        .route(
+            "/c/{creditor}/templates/{step}/{lang}/{part}/preview",
+            post(editors::templates::preview),
+        )
+        .route(
+            "/c/{creditor}/settings",
+            get(settings::show).post(settings::save),
+        )
+        .route("/c/{creditor}/settings/logo", get(settings::logo))
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))

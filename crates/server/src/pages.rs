@@ -47,6 +47,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
         env.add_template(name, source)?;
     }
     crate::work::add_templates(&mut env)?;
+    crate::editors::add_templates(&mut env)?;
     Ok(env)
 }
 
@@ -531,13 +532,15 @@ pub async fn dashboard(
             }
         })
         .collect();
+    let dso = crate::editors::dso::dso_charts(&state, &creditor, today).await?;
     let chrome = chrome(&state, &session, Some(&creditor), path_of(&uri)).await?;
     Ok(Html(render(
         &state,
         "dashboard.html",
         lang,
         minijinja::context! {
-            chrome, totals, actions, promises, disputes, dispute_count, active => "dashboard",
+            chrome, totals, actions, promises, disputes, dispute_count, active => "dashboard", dso,
+            e => crate::editors::strings::strings(lang),
             today => today.to_string(), cid => creditor.id.0,
         },
     )?)

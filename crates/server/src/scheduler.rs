@@ -3,6 +3,9 @@
 //! so the outbox dispatcher (`relance_dispatch::dispatch`, the same as `relance send`), which
 //! sends what is due — the day's new messages, and the retries whose time has come.
 //!
+//! A creditor's settings page may set its own run time and SMTP account (`creditor_settings`):
+//! they replace `--run-at` and the server's SMTP URL for that creditor.
+//!
 //! A run of a day is idempotent (the outbox's unique keys), so a restart that runs the same day
 //! again writes nothing new; a dispatch claims rows with a lease, so two servers on one
 //! PostgreSQL database never send a message twice.
@@ -46,6 +49,9 @@ pub struct Scheduler {
     schedule: Schedule,
     mailer: Option<Arc<Mailer>>,
     last_run: HashMap<CreditorId, NaiveDate>,
+    /// Mailers of the creditors with their own SMTP account, with the URL each was made from
+    /// (a changed setting makes a new one).
+    own_mailers: HashMap<CreditorId, (String, Arc<Mailer>)>,
 }
 
 /// What one check did.
@@ -69,6 +75,7 @@ impl Scheduler {
             schedule,
             mailer,
             last_run: HashMap::new(),
+            own_mailers: HashMap::new(),
         })
     }
 
@@ -101,14 +108,22 @@ impl Scheduler {
                 .unwrap_or(chrono_tz::Europe::Paris);
             let now = chrono::Utc::now().with_timezone(&tz);
             let today = now.date_naive();
-            if now.time() >= self.schedule.run_at && self.last_run.get(&creditor.id) != Some(&today)
-            {
+            let settings = store.creditor_settings(creditor.id).await?;
+            let run_at = settings
+                .run_at
+                .as_deref()
+                .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
+                .unwrap_or(self.schedule.run_at);
+            if now.time() >= run_at && self.last_run.get(&creditor.id) != Some(&today) {
                 report.planned += run_day(store, &creditor, today).await?;
                 self.last_run.insert(creditor.id, today);
             }
             // One creditor's failure (a template that no longer renders, say) does not stop
             // the others' messages.
-            match self.dispatch(store, &creditor, today).await {
+            match self
+                .dispatch(store, &creditor, settings.smtp_url.as_deref(), today)
+                .await
+            {
                 Ok(done) => report.dispatched.add(&done),
                 Err(e) => tracing::error!(
                     creditor = %creditor.name,
@@ -120,18 +135,46 @@ impl Scheduler {
         Ok(report)
     }
 
-    async fn dispatch(
-        &self,
+    /// The mailer of a creditor: its own SMTP account when its settings name one, else the
+    /// server's.
+    async fn mailer_of(
+        &mut self,
         store: &Store,
         creditor: &CreditorRecord,
+        own_url: Option<&str>,
+    ) -> anyhow::Result<Option<Arc<Mailer>>> {
+        let (Some(delivery), Some(url)) = (&self.schedule.delivery, own_url) else {
+            return Ok(self.mailer.clone());
+        };
+        let password = store.smtp_password(creditor.id).await?;
+        let url = with_password(url, password.as_deref());
+        if let Some((made_from, mailer)) = self.own_mailers.get(&creditor.id) {
+            if *made_from == url {
+                return Ok(Some(Arc::clone(mailer)));
+            }
+        }
+        let mut settings = delivery.clone();
+        settings.smtp_url = Some(url.clone());
+        let mailer = Arc::new(relance_dispatch::mailer_for(&settings)?);
+        tracing::info!(creditor = %creditor.name, to = mailer.description(), "scheduler: the creditor's own SMTP account");
+        self.own_mailers
+            .insert(creditor.id, (url, Arc::clone(&mailer)));
+        Ok(Some(mailer))
+    }
+
+    async fn dispatch(
+        &mut self,
+        store: &Store,
+        creditor: &CreditorRecord,
+        own_url: Option<&str>,
         today: NaiveDate,
     ) -> anyhow::Result<relance_dispatch::DispatchReport> {
-        let (Some(settings), Some(mailer)) = (&self.schedule.delivery, &self.mailer) else {
+        let mailer = self.mailer_of(store, creditor, own_url).await?;
+        let (Some(settings), Some(mailer)) = (&self.schedule.delivery, mailer) else {
             return Ok(Default::default());
         };
         let options = DispatchOptions::new(settings, today, None)?;
-        let report =
-            relance_dispatch::dispatch(store, creditor, Arc::clone(mailer), &options).await?;
+        let report = relance_dispatch::dispatch(store, creditor, mailer, &options).await?;
         if report.sent
             + report.cancelled
             + report.postponed
@@ -163,4 +206,43 @@ async fn run_day(
         .await?;
     tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), "daily run done");
     Ok(actions.len())
+}
+
+/// `smtp[s]://user@host…` with the stored password put in (percent-encoded, as lettre reads
+/// it); the URL as it is without a password or a user name.
+pub fn with_password(url: &str, password: Option<&str>) -> String {
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return url.to_string();
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((user, host)) if !user.is_empty() && !user.contains(':') => format!(
+            "{scheme}://{user}:{}@{host}{tail}",
+            crate::pages::url_encode(password)
+        ),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_password;
+
+    #[test]
+    fn puts_the_password_after_the_user() {
+        assert_eq!(
+            with_password("smtps://me@smtp.example:465", Some("p@ss:w/rd")),
+            "smtps://me:p%40ss%3Aw%2Frd@smtp.example:465"
+        );
+        assert_eq!(
+            with_password("smtp://me@host:587?tls=required", Some("x")),
+            "smtp://me:x@host:587?tls=required"
+        );
+        assert_eq!(with_password("smtp://host:25", Some("x")), "smtp://host:25");
+        assert_eq!(with_password("smtp://me@host", None), "smtp://me@host");
+    }
 }

@@ -211,3 +211,159 @@ async fn the_server_sends_a_due_reminder_once_on_postgres() {
             .await;
     }
 }
+
+/// The settings page's run time replaces the server's for that creditor: due at once for the
+/// server, the creditor's own time (23:59) holds its run back; at 00:00 it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creditor_runs_at_its_own_time() {
+    use relance_server::scheduler::Scheduler;
+    use relance_store::settings::{CreditorIdentity, SettingsInput};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("own-time.db").display());
+    let store = Store::open(&url).await.expect("open sqlite");
+    let (creditor, _) = store
+        .upsert_creditor(&CreditorInput {
+            name: "Own Time SAS".into(),
+            ..CreditorInput::default()
+        })
+        .await
+        .expect("creditor");
+    let today = today_for(&creditor);
+    let tz: chrono_tz::Tz = creditor.time_zone.parse().expect("zone");
+    if chrono::Utc::now().with_timezone(&tz).time()
+        >= NaiveTime::from_hms_opt(23, 58, 0).expect("t")
+    {
+        return; // The next minute would already be 23:59 there.
+    }
+    let mut import = store
+        .begin_invoice_import(creditor.id, "test", today)
+        .await
+        .expect("import");
+    import
+        .push(InvoiceRecord {
+            line: 2,
+            kind: ItemKind::Invoice,
+            number: "F-OWN-1".into(),
+            customer: CustomerFields {
+                code: "C1".into(),
+                name: Some("Client".into()),
+                kind: Some(CustomerKind::Business),
+                ..CustomerFields::default()
+            },
+            issue_date: today.checked_sub_days(Days::new(40)).expect("d"),
+            due_date: today.checked_sub_days(Days::new(10)).expect("d"),
+            total: Money::eur(Decimal::new(50_000, 2)),
+            paid: Money::eur(Decimal::ZERO),
+        })
+        .await
+        .expect("push");
+    import.commit(0).await.expect("commit");
+    let settings = |run_at: &str| SettingsInput {
+        identity: CreditorIdentity {
+            name: creditor.name.clone(),
+            time_zone: creditor.time_zone.clone(),
+            ..CreditorIdentity::default()
+        },
+        run_at: Some(run_at.to_string()),
+        ..SettingsInput::default()
+    };
+    store
+        .save_creditor_settings(creditor.id, &settings("23:59"))
+        .await
+        .expect("settings");
+    let mut scheduler = Scheduler::new(Schedule::daily(NaiveTime::MIN, None)).expect("scheduler");
+    let report = scheduler.tick_once(&store).await.expect("tick");
+    assert_eq!(report.planned, 0, "ran before its own time");
+    store
+        .save_creditor_settings(creditor.id, &settings("00:00"))
+        .await
+        .expect("settings");
+    let report = scheduler.tick_once(&store).await.expect("tick");
+    assert!(report.planned > 0, "did not run at its own time");
+}
+
+/// The settings page's SMTP account and sender replace the server's for that creditor: the
+/// server's own SMTP URL points at a closed port, the creditor's at the sink, which receives
+/// the reminder from the creditor's sender.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creditor_sends_through_its_own_smtp_account() {
+    use relance_server::scheduler::Scheduler;
+    use relance_store::settings::{CreditorIdentity, SettingsInput};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("own-smtp.db").display());
+    let store = Store::open(&url).await.expect("open sqlite");
+    let (creditor, _) = store
+        .upsert_creditor(&CreditorInput {
+            name: "Own Smtp SAS".into(),
+            email: Some("server-default@own-smtp.example".into()),
+            iban: Some("FR7630006000011234567890189".into()),
+            ..CreditorInput::default()
+        })
+        .await
+        .expect("creditor");
+    let today = today_for(&creditor);
+    let mut import = store
+        .begin_invoice_import(creditor.id, "test", today)
+        .await
+        .expect("import");
+    import
+        .push(InvoiceRecord {
+            line: 2,
+            kind: ItemKind::Invoice,
+            number: "F-OWN-SMTP".into(),
+            customer: CustomerFields {
+                code: "C1".into(),
+                name: Some("Client Smtp".into()),
+                kind: Some(CustomerKind::Business),
+                emails: vec!["compta@client-smtp.example".into()],
+                ..CustomerFields::default()
+            },
+            issue_date: today.checked_sub_days(Days::new(40)).expect("d"),
+            due_date: today.checked_sub_days(Days::new(10)).expect("d"),
+            total: Money::eur(Decimal::new(50_000, 2)),
+            paid: Money::eur(Decimal::ZERO),
+        })
+        .await
+        .expect("push");
+    import.commit(0).await.expect("commit");
+    let sink = Sink::start();
+    store
+        .save_creditor_settings(
+            creditor.id,
+            &SettingsInput {
+                identity: CreditorIdentity {
+                    name: creditor.name.clone(),
+                    email: creditor.email.clone(),
+                    iban: creditor.iban.clone(),
+                    time_zone: creditor.time_zone.clone(),
+                    ..CreditorIdentity::default()
+                },
+                smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.port)),
+                smtp_from: Some("own-sender@own-smtp.example".into()),
+                ..SettingsInput::default()
+            },
+        )
+        .await
+        .expect("settings");
+    let outbox = tempfile::tempdir().expect("outbox");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let dead_port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut scheduler = Scheduler::new(Schedule::daily(
+        NaiveTime::MIN,
+        Some(DeliverySettings {
+            smtp_url: Some(format!("smtp://127.0.0.1:{dead_port}")),
+            outbox: outbox.path().to_path_buf(),
+            ..DeliverySettings::default()
+        }),
+    ))
+    .expect("scheduler");
+    let report = scheduler.tick_once(&store).await.expect("tick");
+    assert!(report.planned > 0);
+    assert_eq!(report.dispatched.sent, 1, "{report:?}");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let text = String::from_utf8_lossy(&std::fs::read(&messages[0]).expect("read")).into_owned();
+    assert!(text.contains("own-sender@own-smtp.example"), "{text}");
+    assert!(text.contains("F-OWN-SMTP"), "{text}");
+}

@@ -304,6 +304,45 @@ impl Store {
         Ok(out)
     }
 
+    /// Sales and collections of the whole creditor per currency and month, up to `as_of`: what
+    /// [`dso_months`] needs for the creditor's DSO, a few rows instead of one per customer and
+    /// month (`customer_id` is 0).
+    #[tracing::instrument(skip(self))]
+    pub async fn creditor_month_flows(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<MonthFlow>> {
+        let rows = sqlx::query(
+            "SELECT currency, month, CAST(SUM(sales) AS BIGINT) AS sales, \
+             CAST(SUM(outside) AS BIGINT) AS outside, CAST(SUM(collected) AS BIGINT) AS collected FROM ( \
+               SELECT currency, substr(issue_date, 1, 7) AS month, total_minor AS sales, \
+                      paid_outside_minor AS outside, 0 AS collected \
+               FROM items WHERE creditor_id = $1 AND kind = 'invoice' AND issue_date <= $2 \
+               UNION ALL \
+               SELECT i.currency, substr(a.allocated_on, 1, 7), 0, 0, a.amount_minor \
+               FROM allocations a JOIN items i ON i.id = a.item_id \
+               WHERE a.creditor_id = $1 AND i.kind = 'invoice' AND i.issue_date <= $2 AND a.allocated_on <= $2 \
+             ) f GROUP BY currency, month ORDER BY month",
+        )
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MonthFlow {
+                    customer_id: 0,
+                    currency: Currency::parse(&row.try_get::<String, _>("currency")?)?,
+                    month: row.try_get("month")?,
+                    sales_minor: row.try_get("sales")?,
+                    paid_outside_minor: row.try_get("outside")?,
+                    collected_minor: row.try_get("collected")?,
+                })
+            })
+            .collect()
+    }
+
     /// Sales and collections per customer, currency and month, up to `as_of` (one statement).
     #[tracing::instrument(skip(self))]
     pub async fn month_flows(

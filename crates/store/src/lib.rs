@@ -26,6 +26,7 @@ pub mod payments;
 pub mod policies;
 pub mod reports;
 mod run;
+pub mod settings;
 pub mod tasks;
 pub mod templates;
 pub mod users;

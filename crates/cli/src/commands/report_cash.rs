@@ -9,7 +9,7 @@ use relance_core::dso;
 use relance_core::forecast::{self, choose_stats, DelayStats, OpenInvoice, Prediction};
 use relance_core::money::{Currency, Money};
 use relance_core::scoring::{score, Score};
-use relance_store::cash::{major, months_of, CustomerCash, ForecastItem, MonthFlow};
+use relance_store::cash::{major, CustomerCash, ForecastItem, MonthFlow};
 use relance_store::creditors::CreditorRecord;
 use relance_store::Store;
 use rust_decimal::Decimal;
@@ -247,7 +247,7 @@ pub async fn dso(
             let mut lines = Vec::new();
             for ((key, code), fl) in &groups {
                 let currency = Currency::parse(code)?;
-                let months = months_of(fl.iter().copied(), as_of);
+                let months = relance_store::cash::months_of(fl.iter().copied(), as_of);
                 let Some(last) = months.last() else { continue };
                 if last.receivables_end.is_zero() && last.sales.is_zero() {
                     continue;
@@ -310,7 +310,10 @@ pub async fn dso(
             }
             let mut lines = Vec::new();
             for currency in &currencies {
-                let months = months_of(flows.iter().filter(|f| f.currency == *currency), as_of);
+                let months = relance_store::cash::months_of(
+                    flows.iter().filter(|f| f.currency == *currency),
+                    as_of,
+                );
                 for l in dso::monthly(&months, shown) {
                     lines.push(Line {
                         month: l.month,
