@@ -7,6 +7,8 @@
 //! printed, never matched on.
 
 pub mod dispatch;
+pub mod followup;
+pub mod optout;
 pub mod letters;
 
 pub use dispatch::{

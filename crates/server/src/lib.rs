@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod pages;
 pub mod portal;
 pub mod scheduler;
+pub mod unsubscribe;
 
 pub mod api;
 
@@ -128,6 +129,10 @@ pub fn router(state: AppState) -> Router {
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::unsubscribe).post(unsubscribe::unsubscribe),
+        )
         .nest("/api", api::routes(state.clone()))
         .with_state(state)
 }
