@@ -8,8 +8,8 @@
 
 pub mod dispatch;
 pub mod followup;
-pub mod optout;
 pub mod letters;
+pub mod optout;
 
 pub use dispatch::{
     dispatch, mailer_for, worker_name, DeliverySettings, DispatchOptions, DispatchReport,

@@ -111,6 +111,7 @@ mod tests {
         assert!(!verify(&key, 1, "C 1", day.succ_opt().expect("d"), &s));
         assert!(!verify(&key, 1, "C 1", day, "zz"));
         assert!(!verify(&key, 1, "C 1", day, "é"));
-        assert!(link("https://x/", &key, 1, "C 1", day).starts_with("https://x/unsubscribe?c=1&u=C%201&e=2027-01-31&s="));
+        assert!(link("https://x/", &key, 1, "C 1", day)
+            .starts_with("https://x/unsubscribe?c=1&u=C%201&e=2027-01-31&s="));
     }
 }

@@ -129,7 +129,10 @@ async fn scenario(store: Store) {
     for as_of in [monday, day("2026-03-03"), day("2026-03-04"), thursday] {
         let o = RunOptions { as_of, ..options };
         store.run_day(creditor.id, o).await.expect("run");
-        store.run_followups(creditor.id, o, 6).await.expect("followups");
+        store
+            .run_followups(creditor.id, o, 6)
+            .await
+            .expect("followups");
     }
     // Q2 opts out after the run and before the dispatch (written straight to the table, so
     // that the dispatcher's last check is what stops it): its quote reminder must not leave;
@@ -156,7 +159,10 @@ async fn scenario(store: Store) {
         .expect("dispatch");
     let mails: Vec<String> = eml_files(outbox.path()).iter().map(|m| unfold(m)).collect();
     assert_eq!(mails.len(), report.sent, "{report:?}");
-    assert_eq!(report.cancelled, 1, "the opted-out quote reminder: {report:?}");
+    assert_eq!(
+        report.cancelled, 1,
+        "the opted-out quote reminder: {report:?}"
+    );
     let quote: Vec<&String> = mails.iter().filter(|m| m.contains("DV-1")).collect();
     assert_eq!(quote.len(), 1, "{report:?}");
     assert!(!mails.iter().any(|m| m.contains("DV-2")), "opted out");
@@ -178,7 +184,9 @@ async fn scenario(store: Store) {
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .collect();
-    let key = relance_dispatch::optout::optout_key(&store).await.expect("key");
+    let key = relance_dispatch::optout::optout_key(&store)
+        .await
+        .expect("key");
     let expires = day(query["e"]);
     assert!(relance_dispatch::optout::verify(
         &key,

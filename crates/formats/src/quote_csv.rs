@@ -139,12 +139,14 @@ const SPECS: &[ColumnSpec] = &[
 /// not. The report holds every problem of the file.
 pub fn read_quotes_csv(source: &str, bytes: &[u8], sink: &mut dyn FnMut(QuoteRow)) -> ReadReport {
     let mut numbers = std::collections::HashMap::<String, u64>::new();
-    read_table(source, bytes, SPECS, |row| match check_row(row, &mut numbers) {
-        Some(quote) => {
-            sink(quote);
-            true
+    read_table(source, bytes, SPECS, |row| {
+        match check_row(row, &mut numbers) {
+            Some(quote) => {
+                sink(quote);
+                true
+            }
+            None => false,
         }
-        None => false,
     })
 }
 
@@ -196,7 +198,11 @@ fn check_row(
     let email = optional(row.get(EMAIL));
     if let Some(text) = email {
         if relance_core::party::EmailAddress::parse(text).is_err() {
-            row.error(EMAIL, Some(text), format!("\"{text}\" is not an e-mail address"));
+            row.error(
+                EMAIL,
+                Some(text),
+                format!("\"{text}\" is not an e-mail address"),
+            );
         }
     }
     let currency = currency(row, CURRENCY);
@@ -241,11 +247,11 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].number, "DV-1");
         assert_eq!(rows[0].amount, Money::eur(dec!(1234.56)));
-        assert_eq!(rows[0].sent_on, NaiveDate::from_ymd_opt(2026, 3, 2).expect("d"));
         assert_eq!(
-            rows[0].valid_until,
-            NaiveDate::from_ymd_opt(2026, 3, 31)
+            rows[0].sent_on,
+            NaiveDate::from_ymd_opt(2026, 3, 2).expect("d")
         );
+        assert_eq!(rows[0].valid_until, NaiveDate::from_ymd_opt(2026, 3, 31));
     }
 
     #[test]

@@ -119,7 +119,10 @@ pub fn render_followup(data: &FollowUpData) -> Result<RenderedMessage, RenderErr
                 message: e.to_string(),
             })
     };
-    let subject = render("followup/subject", subject_source(&data.step, data.language))?;
+    let subject = render(
+        "followup/subject",
+        subject_source(&data.step, data.language),
+    )?;
     let text = render(&format!("followup/{}", data.step), body)?;
     let signature = data
         .signatory
@@ -183,7 +186,11 @@ mod tests {
                 };
                 assert!(m.text.contains(purpose), "{step} {language:?}: {}", m.text);
                 assert!(m.text.contains("unsubscribe?c=1&u=C1"), "{step}");
-                assert!(m.html.contains("unsubscribe?c=1&amp;u=C1"), "{step}: {}", m.html);
+                assert!(
+                    m.html.contains("unsubscribe?c=1&amp;u=C1"),
+                    "{step}: {}",
+                    m.html
+                );
                 assert!(!m.subject.is_empty());
             }
         }

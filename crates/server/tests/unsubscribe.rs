@@ -108,10 +108,7 @@ async fn scenario(store: Store) {
     let portal_key = portal::portal_key(&store).await.expect("portal key");
     let portal_sig = portal::sign(&portal_key, c, "Q 1", expires);
     let signed_for_portal = format!("/unsubscribe?c={c}&u=Q%201&e={expires}&s={portal_sig}");
-    assert_eq!(
-        get(&app, &signed_for_portal).await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(get(&app, &signed_for_portal).await.0, StatusCode::FORBIDDEN);
     // Expired yesterday, though properly signed.
     let yesterday = today.checked_sub_days(Days::new(1)).expect("day");
     let expired = optout::link("", &key, c, "Q 1", yesterday);

@@ -513,11 +513,10 @@ impl Store {
         let as_of = options.as_of;
         let mut tx = self.pool.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
-        let time_zone: String =
-            sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
-                .bind(creditor.0)
-                .fetch_one(&mut *tx)
-                .await?;
+        let time_zone: String = sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
+            .bind(creditor.0)
+            .fetch_one(&mut *tx)
+            .await?;
         let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Europe::Paris);
 
         // Who may not get a reactivation message today.
@@ -566,7 +565,12 @@ impl Store {
             let first = parse_date(&row.try_get::<String, _>("first")?)?;
             let last = parse_date(&row.try_get::<String, _>("last")?)?;
             let count: i64 = row.try_get("n")?;
-            let from = dormant_from(first, last, u64::try_from(count).unwrap_or(0), dormant_months);
+            let from = dormant_from(
+                first,
+                last,
+                u64::try_from(count).unwrap_or(0),
+                dormant_months,
+            );
             if opted.contains(&customer)
                 || !is_dormant(
                     from,
@@ -601,7 +605,9 @@ impl Store {
                         customer,
                         "followup_started",
                         as_of,
-                        format!("no invoice since {last}: dormant customer, one reactivation message"),
+                        format!(
+                            "no invoice since {last}: dormant customer, one reactivation message"
+                        ),
                         serde_json::json!({"kind": "dormant", "last_invoice": last.to_string()}),
                     ),
                 )
@@ -743,7 +749,11 @@ impl Store {
                         customer,
                         "followup_stopped",
                         as_of,
-                        format!("{} follow-up {} stopped: {why}", kind.as_str(), followup.reference),
+                        format!(
+                            "{} follow-up {} stopped: {why}",
+                            kind.as_str(),
+                            followup.reference
+                        ),
                         serde_json::json!({"kind": kind.as_str(), "reference": followup.reference,
                             "status": decided.status.as_str()}),
                     ),

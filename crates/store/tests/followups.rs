@@ -173,18 +173,28 @@ on_both_databases!(quotes_until_answered_or_lapsed, |db: TestDb| async move {
     assert_eq!(done.created, 3);
     // The same file again changes nothing.
     let again = store
-        .import_quotes(creditor, &[quote("Q1", "DV-1", "2026-03-02", "2026-03-31")], "devis.csv")
+        .import_quotes(
+            creditor,
+            &[quote("Q1", "DV-1", "2026-03-02", "2026-03-31")],
+            "devis.csv",
+        )
         .await
         .expect("import again");
     assert_eq!((again.created, again.unchanged), (0, 1));
-    let out = replay(store, creditor, "2026-03-02", "2026-04-30", |day| async move {
-        if day == d("2026-03-09") {
-            store
-                .quote_decision(creditor, "DV-2", true, day)
-                .await
-                .expect("accept");
-        }
-    })
+    let out = replay(
+        store,
+        creditor,
+        "2026-03-02",
+        "2026-04-30",
+        |day| async move {
+            if day == d("2026-03-09") {
+                store
+                    .quote_decision(creditor, "DV-2", true, day)
+                    .await
+                    .expect("accept");
+            }
+        },
+    )
     .await;
     assert_eq!(
         out,
@@ -211,136 +221,161 @@ on_both_databases!(quotes_until_answered_or_lapsed, |db: TestDb| async move {
     let events = kinds_of_events(store, creditor, "Q2").await;
     assert!(events.contains(&"quote_sent".to_string()), "{events:?}");
     assert!(events.contains(&"quote_accepted".to_string()), "{events:?}");
-    assert!(events.contains(&"followup_planned".to_string()), "{events:?}");
+    assert!(
+        events.contains(&"followup_planned".to_string()),
+        "{events:?}"
+    );
     // A quote that was never followed to its end lapses: recorded once.
     store
-        .import_quotes(creditor, &[quote("Q4", "DV-4", "2026-05-04", "2026-05-29")], "b.csv")
+        .import_quotes(
+            creditor,
+            &[quote("Q4", "DV-4", "2026-05-04", "2026-05-29")],
+            "b.csv",
+        )
         .await
         .expect("import");
     store
         .quote_decision(creditor, "DV-4", false, d("2026-05-05"))
         .await
         .expect("refuse");
-    assert!(run(store, creditor, d("2026-05-07"), false).await.is_empty());
+    assert!(run(store, creditor, d("2026-05-07"), false)
+        .await
+        .is_empty());
     assert!(store
         .quote_decision(creditor, "DV-4", true, d("2026-05-08"))
         .await
         .is_err());
 });
 
-on_both_databases!(prospects_stop_on_reply_and_opt_out, |db: TestDb| async move {
-    let store = &db.store;
-    let creditor = creditor(store).await;
-    for code in ["P1", "P2", "P3"] {
-        store
-            .add_prospect(creditor, &contact(code), d("2026-04-09"))
-            .await
-            .expect("prospect");
-    }
-    let out = replay(store, creditor, "2026-04-09", "2026-06-15", |day| async move {
-        if day == d("2026-04-13") {
+on_both_databases!(
+    prospects_stop_on_reply_and_opt_out,
+    |db: TestDb| async move {
+        let store = &db.store;
+        let creditor = creditor(store).await;
+        for code in ["P1", "P2", "P3"] {
             store
-                .opt_out(creditor, "P2", day, "link")
+                .add_prospect(creditor, &contact(code), d("2026-04-09"))
                 .await
-                .expect("opt out");
-            store
-                .contact_reply(creditor, "P3", day)
-                .await
-                .expect("reply");
+                .expect("prospect");
         }
-    })
-    .await;
-    let p1: Vec<&String> = out.iter().filter(|l| l.contains(" P1 ")).collect();
-    assert_eq!(p1.len(), 3, "{out:?}");
-    assert_eq!(p1[0], "2026-04-10 P1 prospect_news email");
-    assert!(p1[1].ends_with("P1 prospect_offer email"));
-    let offer = d(&p1[1][..10]);
-    assert!((d("2026-04-16")..=d("2026-04-20")).contains(&offer), "{offer}");
-    assert!(p1[2].ends_with("P1 prospect_call task"));
-    // P2 and P3: the first message only (the opt-out and the answer came on the 13th).
-    let others: Vec<&String> = out.iter().filter(|l| !l.contains(" P1 ")).collect();
-    assert_eq!(
-        others,
-        vec![
-            "2026-04-10 P2 prospect_news email",
-            "2026-04-10 P3 prospect_news email"
-        ]
-    );
-    let events = kinds_of_events(store, creditor, "P2").await;
-    assert!(events.contains(&"opted_out".to_string()), "{events:?}");
-    // An opted-out contact cannot be followed again as a prospect.
-    assert!(store
-        .add_prospect(creditor, &contact("P2"), d("2026-06-01"))
-        .await
-        .is_err());
-    // The hours chosen vary within the send window.
-    let rows = sqlx::query_scalar::<_, String>(
+        let out = replay(
+            store,
+            creditor,
+            "2026-04-09",
+            "2026-06-15",
+            |day| async move {
+                if day == d("2026-04-13") {
+                    store
+                        .opt_out(creditor, "P2", day, "link")
+                        .await
+                        .expect("opt out");
+                    store
+                        .contact_reply(creditor, "P3", day)
+                        .await
+                        .expect("reply");
+                }
+            },
+        )
+        .await;
+        let p1: Vec<&String> = out.iter().filter(|l| l.contains(" P1 ")).collect();
+        assert_eq!(p1.len(), 3, "{out:?}");
+        assert_eq!(p1[0], "2026-04-10 P1 prospect_news email");
+        assert!(p1[1].ends_with("P1 prospect_offer email"));
+        let offer = d(&p1[1][..10]);
+        assert!(
+            (d("2026-04-16")..=d("2026-04-20")).contains(&offer),
+            "{offer}"
+        );
+        assert!(p1[2].ends_with("P1 prospect_call task"));
+        // P2 and P3: the first message only (the opt-out and the answer came on the 13th).
+        let others: Vec<&String> = out.iter().filter(|l| !l.contains(" P1 ")).collect();
+        assert_eq!(
+            others,
+            vec![
+                "2026-04-10 P2 prospect_news email",
+                "2026-04-10 P3 prospect_news email"
+            ]
+        );
+        let events = kinds_of_events(store, creditor, "P2").await;
+        assert!(events.contains(&"opted_out".to_string()), "{events:?}");
+        // An opted-out contact cannot be followed again as a prospect.
+        assert!(store
+            .add_prospect(creditor, &contact("P2"), d("2026-06-01"))
+            .await
+            .is_err());
+        // The hours chosen vary within the send window.
+        let rows = sqlx::query_scalar::<_, String>(
         "SELECT send_after FROM actions WHERE kind = 'prospect' AND channel = 'email' ORDER BY id",
     )
     .fetch_all(store.pool())
     .await
     .expect("rows");
-    let hours: std::collections::HashSet<&str> = rows.iter().map(|r| &r[11..16]).collect();
-    assert!(hours.len() > 1, "{rows:?}");
-    for r in &rows {
-        assert!(("09:00".."19:00").contains(&&r[11..16]), "{r}");
-    }
-});
-
-on_both_databases!(dormant_customers_once_never_in_dispute_or_overdue, |db: TestDb| async move {
-    let store = &db.store;
-    let creditor = creditor(store).await;
-    // D1: four monthly invoices, all paid, the last on 2025-09-15 → dormant six months later,
-    // Sunday 2026-03-15, written to on Monday 16.
-    // D2: same, but an invoice (not due yet) in dispute. D3: an unpaid invoice overdue.
-    // D4: one invoice a year, the last on 2025-06-01: twice the interval is longer than six
-    // months (2026-06-01 or later, outside the replay).
-    let mut records = Vec::new();
-    for (i, month) in ["06", "07", "08", "09"].iter().enumerate() {
-        for code in ["D1", "D2", "D3"] {
-            records.push(invoice(
-                &format!("F-{code}-{i}"),
-                code,
-                &format!("2025-{month}-15"),
-                &format!("2025-{month}-28"),
-                true,
-            ));
+        let hours: std::collections::HashSet<&str> = rows.iter().map(|r| &r[11..16]).collect();
+        assert!(hours.len() > 1, "{rows:?}");
+        for r in &rows {
+            assert!(("09:00".."19:00").contains(&&r[11..16]), "{r}");
         }
     }
-    records.push(invoice("F-D2-X", "D2", "2025-09-15", "2026-12-31", false));
-    records.push(invoice("F-D3-X", "D3", "2025-09-15", "2025-10-15", false));
-    records.push(invoice("F-D4-0", "D4", "2024-06-01", "2024-06-30", true));
-    records.push(invoice("F-D4-1", "D4", "2025-06-01", "2025-06-30", true));
-    import(store, creditor, records).await;
-    store
-        .open_dispute(creditor, "F-D2-X", "wrong quantity", d("2025-10-01"))
-        .await
-        .expect("dispute");
-    // D3 opts out: its receivable reminders go on all the same.
-    store
-        .opt_out(creditor, "D3", d("2026-03-01"), "command")
-        .await
-        .expect("opt out");
-    let out = replay(store, creditor, "2026-03-02", "2026-04-30", |_| async {}).await;
-    let dormant: Vec<&String> = out.iter().filter(|l| l.contains("dormant")).collect();
-    assert_eq!(dormant, vec!["2026-03-16 D1 dormant_reactivation email"]);
-    // D3's unpaid invoice is still chased: the opt-out does not stop receivables.
-    assert!(
-        out.iter().any(|l| l.contains(" D3 ") && !l.contains("dormant")),
-        "{out:?}"
-    );
-    // Runs with `--full` later do not write to D1 again.
-    let later = store
-        .run_followups(
-            creditor,
-            RunOptions {
-                as_of: d("2026-05-04"),
-                dry_run: false,
-                full: true,
-            },
-            6,
-        )
-        .await
-        .expect("full");
-    assert!(later.is_empty(), "{later:?}");
-});
+);
+
+on_both_databases!(
+    dormant_customers_once_never_in_dispute_or_overdue,
+    |db: TestDb| async move {
+        let store = &db.store;
+        let creditor = creditor(store).await;
+        // D1: four monthly invoices, all paid, the last on 2025-09-15 → dormant six months later,
+        // Sunday 2026-03-15, written to on Monday 16.
+        // D2: same, but an invoice (not due yet) in dispute. D3: an unpaid invoice overdue.
+        // D4: one invoice a year, the last on 2025-06-01: twice the interval is longer than six
+        // months (2026-06-01 or later, outside the replay).
+        let mut records = Vec::new();
+        for (i, month) in ["06", "07", "08", "09"].iter().enumerate() {
+            for code in ["D1", "D2", "D3"] {
+                records.push(invoice(
+                    &format!("F-{code}-{i}"),
+                    code,
+                    &format!("2025-{month}-15"),
+                    &format!("2025-{month}-28"),
+                    true,
+                ));
+            }
+        }
+        records.push(invoice("F-D2-X", "D2", "2025-09-15", "2026-12-31", false));
+        records.push(invoice("F-D3-X", "D3", "2025-09-15", "2025-10-15", false));
+        records.push(invoice("F-D4-0", "D4", "2024-06-01", "2024-06-30", true));
+        records.push(invoice("F-D4-1", "D4", "2025-06-01", "2025-06-30", true));
+        import(store, creditor, records).await;
+        store
+            .open_dispute(creditor, "F-D2-X", "wrong quantity", d("2025-10-01"))
+            .await
+            .expect("dispute");
+        // D3 opts out: its receivable reminders go on all the same.
+        store
+            .opt_out(creditor, "D3", d("2026-03-01"), "command")
+            .await
+            .expect("opt out");
+        let out = replay(store, creditor, "2026-03-02", "2026-04-30", |_| async {}).await;
+        let dormant: Vec<&String> = out.iter().filter(|l| l.contains("dormant")).collect();
+        assert_eq!(dormant, vec!["2026-03-16 D1 dormant_reactivation email"]);
+        // D3's unpaid invoice is still chased: the opt-out does not stop receivables.
+        assert!(
+            out.iter()
+                .any(|l| l.contains(" D3 ") && !l.contains("dormant")),
+            "{out:?}"
+        );
+        // Runs with `--full` later do not write to D1 again.
+        let later = store
+            .run_followups(
+                creditor,
+                RunOptions {
+                    as_of: d("2026-05-04"),
+                    dry_run: false,
+                    full: true,
+                },
+                6,
+            )
+            .await
+            .expect("full");
+        assert!(later.is_empty(), "{later:?}");
+    }
+);

@@ -134,8 +134,8 @@ pub async fn prospect(
         language,
         met_on,
     } = command;
-    let code = CustomerCode::parse(&code)
-        .map_err(|e| anyhow::anyhow!("customer code \"{code}\": {e}"))?;
+    let code =
+        CustomerCode::parse(&code).map_err(|e| anyhow::anyhow!("customer code \"{code}\": {e}"))?;
     if let Some(email) = &email {
         EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email \"{email}\": {e}"))?;
     }

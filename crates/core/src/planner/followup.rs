@@ -301,7 +301,9 @@ pub fn step_day(
 fn base_key(followup: &FollowUp) -> String {
     format!(
         "{}:{}:{}",
-        followup.creditor.0, followup.kind.as_str(), followup.id
+        followup.creditor.0,
+        followup.kind.as_str(),
+        followup.id
     )
 }
 
@@ -402,7 +404,9 @@ pub fn plan_followup(
     let mut after = followup.clone();
     if let Some((index, due_on)) = fire {
         let step = &steps[index];
-        result.actions.push(action(followup, step, index, due_on, as_of));
+        result
+            .actions
+            .push(action(followup, step, index, due_on, as_of));
         for name in &result.skipped {
             after.done.push(FollowUpDone {
                 step: name.clone(),
@@ -439,7 +443,11 @@ fn next_index(followup: &FollowUp) -> usize {
 
 /// The first business day after `today` on which a step of `followup` falls, if any, before the
 /// quote's validity ends.
-fn next_day(followup: &FollowUp, calendar: &BusinessCalendar, today: NaiveDate) -> Option<NaiveDate> {
+fn next_day(
+    followup: &FollowUp,
+    calendar: &BusinessCalendar,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
     let first = next_index(followup);
     let last_done = followup.done.last().map(|d| d.on);
     let day = (first..followup.kind.sequence().len())
@@ -657,7 +665,10 @@ mod tests {
         assert_eq!(out.len(), 3, "{out:?}");
         assert_eq!(out[0], "2026-04-10 prospect_news email");
         let offer = d(&out[1][..10]);
-        assert!(offer >= d("2026-04-16") && offer <= d("2026-04-20"), "{offer}");
+        assert!(
+            offer >= d("2026-04-16") && offer <= d("2026-04-20"),
+            "{offer}"
+        );
         assert!(out[1].ends_with("prospect_offer email"));
         assert!(out[2].ends_with("prospect_call task"));
         // The hours differ within a sequence and stay inside the window.
@@ -701,8 +712,12 @@ mod tests {
         let f = followup(FollowUpKind::Dormant, "2026-04-05", None);
         let calendar = BusinessCalendar::new(false);
         // Easter Sunday, then Easter Monday (holiday): first business day is Tuesday 7.
-        assert!(plan_followup(&f, &calendar, d("2026-04-05")).actions.is_empty());
-        assert!(plan_followup(&f, &calendar, d("2026-04-06")).actions.is_empty());
+        assert!(plan_followup(&f, &calendar, d("2026-04-05"))
+            .actions
+            .is_empty());
+        assert!(plan_followup(&f, &calendar, d("2026-04-06"))
+            .actions
+            .is_empty());
         let (out, f) = replay(f, "2026-04-05", "2026-06-30");
         assert_eq!(out, vec!["2026-04-07 dormant_reactivation email"]);
         assert_eq!(f.status, FollowUpStatus::Done);
@@ -743,6 +758,8 @@ mod tests {
         assert!(held.actions.is_empty());
         assert_eq!(held.next_action_on, Some(d("2026-04-13")));
         assert_eq!(held.status, FollowUpStatus::Open);
-        assert!(plan.actions[0].reason.contains("offer to work together again"));
+        assert!(plan.actions[0]
+            .reason
+            .contains("offer to work together again"));
     }
 }

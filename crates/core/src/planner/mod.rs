@@ -28,6 +28,5 @@ pub use replay::{replay, Event, Input, ReplayError, ReplayOutcome, ReplaySetup, 
 /// Follow-ups beyond receivables (quotes, prospects, dormant customers) on the same actions.
 pub mod followup;
 pub use followup::{
-    plan_followup, FollowUp, FollowUpDone, FollowUpKind, FollowUpPlan, FollowUpStatus,
-    FollowUpStep,
+    plan_followup, FollowUp, FollowUpDone, FollowUpKind, FollowUpPlan, FollowUpStatus, FollowUpStep,
 };
