@@ -615,6 +615,20 @@ impl Store {
             }
         }
 
+        // A dormant customer who ordered again since is not dormant any more (their follow-up
+        // may have waited on a dispute or an overdue invoice meanwhile).
+        let last_invoice: HashMap<i64, String> = sqlx::query(
+            "SELECT customer_id, MAX(issue_date) AS last FROM items WHERE creditor_id = $1 \
+             AND kind = 'invoice' AND customer_id IN (SELECT customer_id FROM followups \
+             WHERE creditor_id = $1 AND kind = 'dormant' AND status = 'open') GROUP BY customer_id",
+        )
+        .bind(creditor.0)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("customer_id")?, r.try_get("last")?)))
+        .collect::<Result<_>>()?;
+
         // 2. The follow-ups due today.
         let rows = sqlx::query(
             "SELECT f.id, f.customer_id, c.code, c.kind AS customer_kind, c.emails, f.kind, f.reference, \
@@ -635,6 +649,38 @@ impl Store {
             let kind_text: String = row.try_get("kind")?;
             let kind = FollowUpKind::parse(&kind_text)
                 .ok_or_else(|| StoreError::Corrupt(format!("follow-up {id}: kind {kind_text}")))?;
+            let reference: String = row.try_get("reference")?;
+            if kind == FollowUpKind::Dormant {
+                let since = reference
+                    .strip_prefix("dormant-since-")
+                    .and_then(|rest| rest.get(..10))
+                    .unwrap_or_default();
+                if let Some(last) = last_invoice.get(&customer).filter(|l| l.as_str() > since) {
+                    sqlx::query(
+                        "UPDATE followups SET status = 'done', closed_on = $1, next_action_on = NULL, \
+                         updated_at = $2 WHERE id = $3",
+                    )
+                    .bind(as_of.to_string())
+                    .bind(now_text())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    cancel_planned(&mut tx, creditor, id).await?;
+                    append(
+                        &mut *tx,
+                        &event(
+                            creditor,
+                            customer,
+                            "followup_stopped",
+                            as_of,
+                            format!("dormant follow-up stopped: the customer ordered again ({last})"),
+                            serde_json::json!({"kind": "dormant", "reference": reference, "status": "done"}),
+                        ),
+                    )
+                    .await?;
+                    continue;
+                }
+            }
             let done_text: String = row.try_get("done")?;
             let done: Vec<FollowUpDone> = serde_json::from_str(&done_text)
                 .map_err(|e| StoreError::Corrupt(format!("follow-up {id}: done: {e}")))?;
@@ -656,7 +702,7 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 has_email: emails.lines().any(|l| !l.trim().is_empty()),
                 kind,
-                reference: row.try_get("reference")?,
+                reference,
                 started_on: parse_date(&row.try_get::<String, _>("started_on")?)?,
                 valid_until: row
                     .try_get::<Option<String>, _>("valid_until")?

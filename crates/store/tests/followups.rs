@@ -363,6 +363,29 @@ on_both_databases!(
                 .any(|l| l.contains(" D3 ") && !l.contains("dormant")),
             "{out:?}"
         );
+        // D5 went quiet too, but its reactivation waits on an invoice that fell overdue in the
+        // meantime; it orders again before paying: no reactivation once paid.
+        import(
+            store,
+            creditor,
+            vec![invoice("F-D5-0", "D5", "2025-09-01", "2025-09-30", true)],
+        )
+        .await;
+        let held = run(store, creditor, d("2026-03-07"), false).await; // a Saturday: detected, not sent
+        assert!(held.is_empty(), "{held:?}");
+        import(
+            store,
+            creditor,
+            vec![invoice("F-D5-1", "D5", "2026-03-07", "2026-04-06", false)],
+        )
+        .await;
+        let out = replay(store, creditor, "2026-03-09", "2026-04-30", |_| async {}).await;
+        assert!(!out.iter().any(|l| l.contains("D5 dormant")), "{out:?}");
+        let events = kinds_of_events(store, creditor, "D5").await;
+        assert!(
+            events.contains(&"followup_stopped".to_string()),
+            "{events:?}"
+        );
         // Runs with `--full` later do not write to D1 again.
         let later = store
             .run_followups(
