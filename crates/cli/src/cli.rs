@@ -183,6 +183,86 @@ pub enum Command {
     /// The debtor portal: signed, expiring links to a customer's page.
     #[command(subcommand)]
     Portal(PortalCommand),
+    /// Quotes followed up by the daily run (a reminder after 3 business days, a call task
+    /// after 7, a last message before the validity ends): record the customer's decision.
+    ///
+    /// Example: relance quote accept DV-2026-014
+    #[command(subcommand)]
+    Quote(QuoteCommand),
+    /// Prospects followed up by the daily run (the next business day, 7–10 days later, then a
+    /// call task), until they answer or opt out.
+    ///
+    /// Example: relance prospect add P-017 --name "Durand SARL" --email contact@durand.example --met-on 2026-04-09
+    #[command(subcommand)]
+    Prospect(ProspectCommand),
+    /// A contact's answer or opt-out: an answer stops their prospect and reactivation
+    /// follow-ups; an opt-out stops every commercial message at once (reminders of unpaid
+    /// invoices go on).
+    ///
+    /// Example: relance contact optout P-017
+    #[command(subcommand)]
+    Contact(ContactCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuoteCommand {
+    /// The quote was accepted: its follow-up stops.
+    Accept {
+        /// The quote's number.
+        quote: String,
+        /// The day (default: today).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+    },
+    /// The quote was refused: its follow-up stops.
+    Refuse {
+        quote: String,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+    },
+    /// Every follow-up (quotes, prospects, dormant customers) with its status.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProspectCommand {
+    /// Start following a prospect met on a day (the contact is created when the code is new).
+    Add {
+        /// The contact's code.
+        code: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// fr or en.
+        #[arg(long)]
+        language: Option<String>,
+        /// The day of the first contact (default: today).
+        #[arg(long)]
+        met_on: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// The contact answered: their prospect and reactivation follow-ups stop.
+    Reply {
+        customer: String,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+    },
+    /// The contact wants no more commercial messages (recorded at once).
+    Optout {
+        customer: String,
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -502,6 +582,10 @@ pub struct RunArgs {
     /// Plan only: leave the messages in the outbox for `relance send`.
     #[arg(long)]
     pub no_send: bool,
+    /// Months without an invoice before a customer gets a reactivation message (or twice
+    /// their usual ordering interval, whichever is longer).
+    #[arg(long, default_value_t = 6)]
+    pub dormant_months: u32,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
 }
@@ -600,6 +684,16 @@ pub enum ImportCommand {
         /// File format (detected when omitted).
         #[arg(long, value_enum)]
         format: Option<PaymentFormat>,
+    },
+    /// Import quotes sent (CSV with the invoices' rules: customer_id|code client,
+    /// quote_number|numéro de devis, sent_date|date d'envoi, valid_until|validité,
+    /// amount|montant TTC, and optionally customer_name, email, currency); all or nothing.
+    /// Each is followed up by the daily run.
+    ///
+    /// Example: relance import quotes devis-avril.csv
+    Quotes {
+        /// The file to import.
+        file: PathBuf,
     },
 }
 

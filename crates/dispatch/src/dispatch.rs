@@ -326,12 +326,38 @@ async fn send_batch(
     let customers: Vec<_> = claimed.iter().map(|a| a.customer_id).collect();
     let contexts = store.delivery_context(creditor.id, &customers).await?;
     lap(&mut report, 1);
+    let followup_ids: Vec<i64> = claimed.iter().filter_map(|a| a.followup_id).collect();
+    let followups = if followup_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store.followups_by_id(creditor.id, &followup_ids).await?
+    };
+    let optout_key = if followup_ids.is_empty() {
+        Vec::new()
+    } else {
+        crate::optout::optout_key(store).await?
+    };
     let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
     for action in &claimed {
-        let message = match contexts.get(&action.customer_id) {
-            Some(context) => prepare(creditor, context, rendering, action, options.today)
+        let message = match (contexts.get(&action.customer_id), action.followup_id) {
+            (Some(context), Some(id)) => match followups.get(&id) {
+                Some(followup) => crate::followup::prepare_followup(
+                    creditor,
+                    context,
+                    followup,
+                    action,
+                    &optout_key,
+                    options.today,
+                )
+                .map(Prepared::Email)
                 .map_err(|e| format!("{e:#}")),
-            None => Err(format!("customer {} not found", action.customer_id.0)),
+                None => Err(format!("follow-up {id} not found")),
+            },
+            (Some(context), None) => {
+                prepare(creditor, context, rendering, action, options.today)
+                    .map_err(|e| format!("{e:#}"))
+            }
+            (None, _) => Err(format!("customer {} not found", action.customer_id.0)),
         };
         prepared.insert(action.id, message);
     }

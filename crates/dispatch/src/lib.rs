@@ -12,8 +12,10 @@
 
 pub mod calls;
 pub mod dispatch;
+pub mod followup;
 pub mod imports;
 pub mod letters;
+pub mod optout;
 pub mod tables;
 
 pub use dispatch::{

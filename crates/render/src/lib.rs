@@ -9,6 +9,7 @@
 //! - [`email`]: the MIME message (.eml bytes).
 
 pub mod email;
+pub mod followup;
 mod font;
 pub mod format;
 pub mod model;

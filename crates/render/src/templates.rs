@@ -341,7 +341,7 @@ fn filter_channel(state: &State, value: String) -> Result<String, Error> {
     Ok(format::channel_label(channel, language_of(state)).to_string())
 }
 
-fn escape_html(text: &str, out: &mut String) {
+pub(crate) fn escape_html(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -473,7 +473,7 @@ fn render_bounded(tmpl: &minijinja::Template<'_, '_>, ctx: Value) -> Result<Stri
     String::from_utf8(out.0).map_err(|e| invalid(format!("output is not UTF-8: {e}")))
 }
 
-fn new_env() -> Environment<'static> {
+pub(crate) fn new_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));

@@ -67,6 +67,21 @@ impl Lang {
 
 /// (key, French, English).
 const STRINGS: &[(&str, &str, &str)] = &[
+    (
+        "unsubscribe_title",
+        "Désinscription",
+        "Unsubscribe",
+    ),
+    (
+        "unsubscribe_done",
+        "C'est fait : vous ne recevrez plus de messages commerciaux de",
+        "Done: you will receive no more commercial messages from",
+    ),
+    (
+        "unsubscribe_receivables",
+        "Les courriers relatifs à des factures restant dues ne sont pas des messages commerciaux et peuvent vous être encore adressés.",
+        "Letters about invoices still due are not commercial messages and may still be sent to you.",
+    ),
     ("app", "relance", "relance"),
     ("skip", "Aller au contenu", "Skip to content"),
     ("dashboard", "Tableau de bord", "Dashboard"),

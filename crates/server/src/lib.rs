@@ -13,6 +13,7 @@ pub mod pages;
 pub mod portal;
 pub mod scheduler;
 pub mod settings;
+pub mod unsubscribe;
 
 pub mod api;
 
@@ -184,6 +185,10 @@ pub fn router(state: AppState) -> Router {
         .route("/portal", get(portal::page))
         .route("/portal/promise", post(portal::promise))
         .route("/portal/dispute", post(portal::dispute))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::unsubscribe).post(unsubscribe::unsubscribe),
+        )
         .nest("/api", api::routes(state.clone()))
         .with_state(state)
 }

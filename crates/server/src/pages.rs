@@ -36,6 +36,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("customer.html", include_str!("../templates/customer.html")),
     ("invoice.html", include_str!("../templates/invoice.html")),
     ("portal.html", include_str!("../templates/portal.html")),
+    (
+        "unsubscribe.html",
+        include_str!("../templates/unsubscribe.html"),
+    ),
 ];
 
 /// The page templates (HTML-escaped output, bounded execution).

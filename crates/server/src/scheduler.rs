@@ -204,8 +204,20 @@ async fn run_day(
             },
         )
         .await?;
-    tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), "daily run done");
-    Ok(actions.len())
+    // Then the follow-ups (quotes, prospects, dormant customers), into the same outbox.
+    let followups = store
+        .run_followups(
+            creditor.id,
+            RunOptions {
+                as_of: today,
+                dry_run: false,
+                full: false,
+            },
+            relance_store::followups::DEFAULT_DORMANT_MONTHS,
+        )
+        .await?;
+    tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), followups = followups.len(), "daily run done");
+    Ok(actions.len() + followups.len())
 }
 
 /// `smtp[s]://user@host…` with the stored password put in (percent-encoded, as lettre reads

@@ -237,7 +237,7 @@ pub(crate) async fn cancel_settled(
 ) -> Result<u64> {
     let rows = sqlx::query(
         "SELECT id, idempotency_key, step, notice, invoices FROM actions \
-         WHERE creditor_id = $1 AND customer_id = $2 AND status = 'planned' ORDER BY id",
+         WHERE creditor_id = $1 AND customer_id = $2 AND status = 'planned' AND kind = 'receivable' ORDER BY id",
     )
     .bind(creditor.0)
     .bind(customer.0)

@@ -17,6 +17,7 @@ pub mod cash;
 pub mod creditors;
 pub mod customers;
 pub mod events;
+pub mod followups;
 pub mod imports;
 pub mod law;
 pub mod letters;

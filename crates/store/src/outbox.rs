@@ -58,6 +58,10 @@ pub struct ClaimedAction {
     pub currency: String,
     pub due_on: String,
     pub attempts: i64,
+    /// `receivable`, or the follow-up kind (`quote`, `prospect`, `dormant`).
+    pub kind: String,
+    /// The follow-up a commercial message belongs to.
+    pub followup_id: Option<i64>,
 }
 
 /// What the last check before sending decided for a claimed action.
@@ -210,11 +214,13 @@ fn claimed_from_row(row: &sqlx::any::AnyRow) -> Result<ClaimedAction> {
         currency: row.try_get("currency")?,
         due_on: row.try_get("due_on")?,
         attempts: row.try_get("attempts")?,
+        kind: row.try_get("kind")?,
+        followup_id: row.try_get("followup_id")?,
     })
 }
 
 const CLAIMED_COLUMNS: &str =
-    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts";
+    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts, kind, followup_id";
 
 /// An event about one action.
 fn action_event(
@@ -407,18 +413,27 @@ impl Store {
             .collect();
         let owed = owed_invoices(&mut tx, backend, creditor, &customers).await?;
         let holds = holds_of(&mut tx, backend, creditor, &customers).await?;
+        // Commercial follow-ups: not after an opt-out, nor once answered (see `followups`).
+        let blocked = crate::followups::blocked_followups(&mut tx, creditor, &ours, today).await?;
         let mut to_send = Vec::new();
         for action in ours {
-            let still_owed = action
-                .invoices
-                .iter()
-                .any(|n| owed.contains(&(action.customer_id.0, n.clone())));
+            let still_owed = if action.followup_id.is_some() {
+                !blocked.contains_key(&action.id)
+            } else {
+                action
+                    .invoices
+                    .iter()
+                    .any(|n| owed.contains(&(action.customer_id.0, n.clone())))
+            };
             let hold = holds
                 .get(&action.customer_id.0)
+                .filter(|_| action.followup_id.is_none())
                 .and_then(|hs| hs.iter().find(|h| h.from <= today && today < h.until));
             if !still_owed {
-                let reason =
-                    "the invoices it lists are no longer owed (paid, credited or disputed)";
+                let reason = blocked.get(&action.id).map_or(
+                    "the invoices it lists are no longer owed (paid, credited or disputed)",
+                    String::as_str,
+                );
                 sqlx::query(
                     "UPDATE actions SET status = 'cancelled', claimed_by = NULL, last_error = $1, updated_at = $2 \
                      WHERE id = $3 AND creditor_id = $4",

@@ -433,7 +433,7 @@ impl Store {
         let planned_ids: Vec<i64> = cases.iter().map(|c| c.customer.id).collect();
         let sql = format!(
             "SELECT id, customer_id, idempotency_key, step, notice, invoices FROM actions \
-             WHERE creditor_id = {} AND status = 'planned' AND customer_id IN ({}) ORDER BY id",
+             WHERE creditor_id = {} AND status = 'planned' AND kind = 'receivable' AND customer_id IN ({}) ORDER BY id",
             p(backend, 1),
             placeholder_list(backend, 2, planned_ids.len())
         );

@@ -8,6 +8,7 @@ mod bench_run;
 mod cases;
 mod demo;
 mod export;
+mod followups;
 mod import;
 mod init;
 mod law;
@@ -66,6 +67,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Payments { file, format }) => {
             import::payments(&store, creditor, &file, format).await
         }
+        Command::Import(ImportCommand::Quotes { file }) => {
+            followups::import_quotes(&store, creditor, &file).await
+        }
+        Command::Quote(command) => followups::quote(&store, creditor, command).await,
+        Command::Prospect(command) => followups::prospect(&store, creditor, command).await,
+        Command::Contact(command) => followups::contact(&store, creditor, command).await,
         Command::Run(args) => run::run(&store, creditor, args).await,
         Command::Send(args) => send::send(&store, creditor, args).await,
         Command::Outbox(command) => send::outbox(&store, creditor, command).await,

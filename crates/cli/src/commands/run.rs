@@ -28,16 +28,18 @@ struct JsonLine<'a> {
 pub async fn run(store: &Store, wanted: Option<&str>, args: RunArgs) -> anyhow::Result<ExitCode> {
     let creditor = creditor(store, wanted).await?;
     let as_of = args.as_of.unwrap_or_else(|| today_for(&creditor));
-    let actions = store
-        .run_day(
-            creditor.id,
-            RunOptions {
-                as_of,
-                dry_run: args.dry_run,
-                full: args.full,
-            },
-        )
-        .await?;
+    let options = RunOptions {
+        as_of,
+        dry_run: args.dry_run,
+        full: args.full,
+    };
+    let mut actions = store.run_day(creditor.id, options).await?;
+    // The follow-ups (quotes, prospects, dormant customers) go to the same outbox.
+    actions.extend(
+        store
+            .run_followups(creditor.id, options, args.dormant_months)
+            .await?,
+    );
     if args.json {
         print_json(&actions)?;
     } else {

@@ -24,3 +24,9 @@ pub use policy::{
     PolicyError, Step, Tone,
 };
 pub use replay::{replay, Event, Input, ReplayError, ReplayOutcome, ReplaySetup, RunDays};
+
+/// Follow-ups beyond receivables (quotes, prospects, dormant customers) on the same actions.
+pub mod followup;
+pub use followup::{
+    plan_followup, FollowUp, FollowUpDone, FollowUpKind, FollowUpPlan, FollowUpStatus, FollowUpStep,
+};
