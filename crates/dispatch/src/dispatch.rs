@@ -353,10 +353,8 @@ async fn send_batch(
                 .map_err(|e| format!("{e:#}")),
                 None => Err(format!("follow-up {id} not found")),
             },
-            (Some(context), None) => {
-                prepare(creditor, context, rendering, action, options.today)
-                    .map_err(|e| format!("{e:#}"))
-            }
+            (Some(context), None) => prepare(creditor, context, rendering, action, options.today)
+                .map_err(|e| format!("{e:#}")),
             (None, _) => Err(format!("customer {} not found", action.customer_id.0)),
         };
         prepared.insert(action.id, message);
