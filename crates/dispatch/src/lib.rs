@@ -8,6 +8,7 @@
 
 pub mod dispatch;
 pub mod letters;
+pub mod writer_lock;
 
 pub use dispatch::{
     dispatch, mailer_for, worker_name, DeliverySettings, DispatchOptions, DispatchReport,

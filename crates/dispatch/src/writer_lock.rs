@@ -1,5 +1,10 @@
 //! One long writer at a time on a SQLite file, and a clear word when another holds it.
 //!
+//! Shared by the binary (`relance run`, `send`, `import`, `demo`) and `relance serve`'s
+//! scheduler, which takes the lock for each of its checks (the daily run and the dispatch) and
+//! skips a check while another process holds it ([`WriterLock::try_acquire`]): the two never
+//! write to one SQLite file at once.
+//!
 //! SQLite allows one writing transaction at a time; a second writer waits `busy_timeout`
 //! (10 s, see `relance_store::db`) and then fails with "database is locked", which says neither
 //! who holds it nor for how long. The commands that write in long batches (`run`, `send`,
@@ -63,6 +68,15 @@ fn holder_of(path: &Path) -> Option<(Option<u32>, String)> {
     ))
 }
 
+/// What one attempt at the lock found.
+enum Attempt {
+    Taken(WriterLock),
+    /// No lock file is possible (a read-only folder): `busy_timeout` alone applies.
+    Unavailable,
+    /// Held by another live process, described.
+    Held(String),
+}
+
 /// Whether a process is known to be gone: only where `/proc` tells (Linux); elsewhere a lock
 /// is never assumed stale.
 fn is_gone(pid: u32) -> bool {
@@ -76,53 +90,15 @@ impl WriterLock {
         let Some(path) = lock_path(url) else {
             return Ok(None);
         };
-        let content = format!(
-            "pid={}\ncommand={command}\nsince={}\n",
-            std::process::id(),
-            chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
-        );
-        // The content is written to a file of our own first, then linked under the lock's
-        // name: `hard_link` fails if the name exists, so the lock appears atomically and never
-        // empty to a process reading it.
-        let mut own = path.clone().into_os_string();
-        own.push(format!(".{}", std::process::id()));
-        let own = PathBuf::from(own);
-        if let Err(e) = std::fs::write(&own, content.as_bytes()) {
-            // A read-only folder: no lock file possible; busy_timeout still applies.
-            tracing::warn!(path = %own.display(), error = %e, "cannot create the writer lock file");
-            return Ok(None);
-        }
         let started = Instant::now();
         let mut said = false;
         loop {
-            match std::fs::hard_link(&own, &path) {
-                Ok(()) => {
-                    let _ = std::fs::remove_file(&own);
-                    return Ok(Some(WriterLock { path, content }));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot create the writer lock file");
-                    let _ = std::fs::remove_file(&own);
-                    return Ok(None);
-                }
-            }
-            let holder = holder_of(&path);
-            if let Some((Some(pid), who)) = &holder {
-                if is_gone(*pid) {
-                    eprintln!("taking over the lock of {who}: that process no longer exists");
-                    // Two processes may see the same stale file at once; the second removal
-                    // then fails or removes a fresh lock one instant old — a window of
-                    // microseconds after a crash, accepted.
-                    let _ = std::fs::remove_file(&path);
-                    continue;
-                }
-            }
-            let who = holder
-                .map(|(_, who)| who)
-                .unwrap_or_else(|| "another process".into());
+            let who = match attempt(&path, command) {
+                Attempt::Taken(lock) => return Ok(Some(lock)),
+                Attempt::Unavailable => return Ok(None),
+                Attempt::Held(who) => who,
+            };
             if started.elapsed() >= wait {
-                let _ = std::fs::remove_file(&own);
                 anyhow::bail!(
                     "the database is being written by {who}; waited {} s (RELANCE_LOCK_WAIT). Try again when it has finished. If that process is gone, remove {}",
                     wait.as_secs(),
@@ -136,6 +112,77 @@ impl WriterLock {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+
+    /// One attempt, without waiting (the scheduler of `relance serve`, which looks again at
+    /// its next check): `Ok(Some(lock))` taken, `Ok(None)` no lock needed (PostgreSQL, or no
+    /// lock file possible), `Err(holder)` another process writes, described.
+    pub fn try_acquire(url: &str, command: &str) -> Result<Option<WriterLock>, String> {
+        let Some(path) = lock_path(url) else {
+            return Ok(None);
+        };
+        match attempt(&path, command) {
+            Attempt::Taken(lock) => Ok(Some(lock)),
+            Attempt::Unavailable => Ok(None),
+            Attempt::Held(who) => Err(who),
+        }
+    }
+}
+
+/// Tries once to create the lock file at `path` (taking over one left by a dead process).
+fn attempt(path: &Path, command: &str) -> Attempt {
+    let content = format!(
+        "pid={}\ncommand={command}\nsince={}\n",
+        std::process::id(),
+        chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    // The content is written to a file of our own first, then linked under the lock's
+    // name: `hard_link` fails if the name exists, so the lock appears atomically and never
+    // empty to a process reading it.
+    let mut own = path.to_path_buf().into_os_string();
+    own.push(format!(".{}", std::process::id()));
+    let own = PathBuf::from(own);
+    if let Err(e) = std::fs::write(&own, content.as_bytes()) {
+        // A read-only folder: no lock file possible; busy_timeout still applies.
+        tracing::warn!(path = %own.display(), error = %e, "cannot create the writer lock file");
+        return Attempt::Unavailable;
+    }
+    // Twice at most: once more after removing a dead process's lock.
+    for _ in 0..2 {
+        match std::fs::hard_link(&own, path) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&own);
+                return Attempt::Taken(WriterLock {
+                    path: path.to_path_buf(),
+                    content,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "cannot create the writer lock file");
+                let _ = std::fs::remove_file(&own);
+                return Attempt::Unavailable;
+            }
+        }
+        let holder = holder_of(path);
+        if let Some((Some(pid), who)) = &holder {
+            if is_gone(*pid) {
+                eprintln!("taking over the lock of {who}: that process no longer exists");
+                // Two processes may see the same stale file at once; the second removal
+                // then fails or removes a fresh lock one instant old — a window of
+                // microseconds after a crash, accepted.
+                let _ = std::fs::remove_file(path);
+                continue;
+            }
+        }
+        let _ = std::fs::remove_file(&own);
+        return Attempt::Held(
+            holder
+                .map(|(_, who)| who)
+                .unwrap_or_else(|| "another process".into()),
+        );
+    }
+    let _ = std::fs::remove_file(&own);
+    Attempt::Held("another process".into())
 }
 
 impl Drop for WriterLock {

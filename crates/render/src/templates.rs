@@ -236,7 +236,11 @@ fn default_subject(step: StepId, language: Language) -> &'static str {
 /// every channel), the amount, the deadline, the reference, then the payment link or else a
 /// number to call.
 fn default_sms(key: TemplateKey) -> String {
-    let subject = format!("{}/{}/subject.txt", key.language.as_str(), key.step.as_str());
+    let subject = format!(
+        "{}/{}/subject.txt",
+        key.language.as_str(),
+        key.step.as_str()
+    );
     match key.language {
         Language::Fr => format!(
             "{{{{ creditor.name }}}} : {{% include \"{subject}\" %}}. Reste à payer : {{{{ totals.total_due | money }}}}, \
@@ -644,7 +648,10 @@ impl Templates {
                 continue;
             };
             let length = crate::sms::sms_length(&text);
-            if longest.as_ref().is_none_or(|(l, _)| l.segments < length.segments) {
+            if longest
+                .as_ref()
+                .is_none_or(|(l, _)| l.segments < length.segments)
+            {
                 longest = Some((length, text));
             }
         }

@@ -256,7 +256,9 @@ fn the_sms_part_is_short_gsm_text_with_the_portal_link() {
     let key = TemplateKey::new(StepId::FirstReminder, Language::Fr, Part::Sms);
     let long = format!("{{{{ creditor.name }}}} {}", "relance ".repeat(50));
     templates.set(key, &long).expect("valid");
-    let warning = templates.sms_warning(key).expect("a warning beyond two segments");
+    let warning = templates
+        .sms_warning(key)
+        .expect("a warning beyond two segments");
     assert!(warning.contains("segments"), "{warning}");
     // A source naming an unknown variable is refused, as for every part.
     assert!(templates.set(key, "{{ debtor.nope }}").is_err());
