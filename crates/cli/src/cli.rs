@@ -372,15 +372,16 @@ pub struct RenderArgs {
 pub struct TemplateTarget {
     /// courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice or litigation.
     pub step: String,
-    /// The message: email, or letter (registered_letter, registered_letter_ar, phone_call and
-    /// task render as letters too).
+    /// The message: email, sms, or letter (registered_letter, registered_letter_ar, phone_call
+    /// and task render as letters too).
     #[arg(long, default_value = "letter")]
     pub channel: String,
     /// fr or en.
     #[arg(long, default_value = "fr")]
     pub lang: String,
     /// Which part: body (the content, shared by the letter and both e-mail parts; the
-    /// default), subject, letter (letter channels), text or html (e-mail).
+    /// default), subject, letter (letter channels), text or html (e-mail), sms (the SMS's
+    /// text, the default with --channel sms).
     #[arg(long, default_value = "body")]
     pub part: String,
 }

@@ -2,4 +2,4 @@
 //! so that `relance serve`'s scheduler takes the same one as `relance run`, `send`, `import` and
 //! `demo`.
 
-pub use relance_dispatch::writer_lock::{explain_locked, lock_path, wait_from_env, WriterLock};
+pub use relance_dispatch::writer_lock::{explain_locked, wait_from_env, WriterLock};

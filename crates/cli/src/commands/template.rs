@@ -62,6 +62,12 @@ fn target(t: &TemplateTarget) -> anyhow::Result<(TemplateKey, Channel)> {
             t.part
         )
     })?;
+    // An SMS's content is its own part: the default part (body) names it there.
+    let part = if channel == Channel::Sms && part == Part::Body {
+        Part::Sms
+    } else {
+        part
+    };
     let email = channel == Channel::Email;
     match (email, part) {
         // An SMS has its own part; the step's subject is shared with it (the default SMS
