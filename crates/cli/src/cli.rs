@@ -777,6 +777,8 @@ pub struct DeliveryArgs {
 }
 
 /// The settings of one HTTP provider from its flags (`name`: the flag prefix in messages).
+// The values of one group of flags (`--sms-*` or `--postal-*`), in the flags' order.
+#[allow(clippy::too_many_arguments)]
 fn provider_settings(
     flag: &str,
     url: Option<&str>,
