@@ -452,15 +452,16 @@ pub struct RenderArgs {
 pub struct TemplateTarget {
     /// courtesy_notice, first_reminder, phone_call, second_reminder, formal_notice or litigation.
     pub step: String,
-    /// The message: email, or letter (registered_letter, registered_letter_ar, phone_call and
-    /// task render as letters too).
+    /// The message: email, sms, or letter (registered_letter, registered_letter_ar, phone_call
+    /// and task render as letters too).
     #[arg(long, default_value = "letter")]
     pub channel: String,
     /// fr or en.
     #[arg(long, default_value = "fr")]
     pub lang: String,
     /// Which part: body (the content, shared by the letter and both e-mail parts; the
-    /// default), subject, letter (letter channels), text or html (e-mail).
+    /// default), subject, letter (letter channels), text or html (e-mail), sms (the SMS's
+    /// text, the default with --channel sms).
     #[arg(long, default_value = "body")]
     pub part: String,
 }
@@ -841,38 +842,98 @@ pub struct DeliveryArgs {
     /// Seconds allowed for an SMS provider's answer (no answer: retried later).
     #[arg(long, env = "RELANCE_SMS_TIMEOUT", default_value_t = 30)]
     pub sms_timeout: u64,
+    /// Postal provider (generic HTTP adapter): letters are filed as PDF and handed to it
+    /// (a template: `{{ to }}`, `{{ address_lines }}`, `{{ postcode }}`, `{{ city }}`,
+    /// `{{ registered }}`, `{{ acknowledgement }}`, `{{ pdf_base64 }}`, `{{ reference }}`…);
+    /// its answer's id is recorded as the letter's reference. Unset: letters go to the print
+    /// batch (`relance letter batch`).
+    #[arg(long, env = "RELANCE_POSTAL_URL", hide_env_values = true)]
+    pub postal_url: Option<String>,
+    /// HTTP method of the postal provider.
+    #[arg(long, env = "RELANCE_POSTAL_METHOD", default_value = "POST")]
+    pub postal_method: String,
+    /// A header of the postal requests, `Name: value` (a template); repeat the flag, or one
+    /// per line in RELANCE_POSTAL_HEADERS. Default: `Content-Type: application/json`.
+    #[arg(
+        long = "postal-header",
+        env = "RELANCE_POSTAL_HEADERS",
+        value_delimiter = '\n',
+        hide_env_values = true
+    )]
+    pub postal_headers: Vec<String>,
+    /// The body of the postal requests (a template). Default: JSON with the sender, the
+    /// recipient, the registered and acknowledgement flags and the PDF in base64.
+    #[arg(long, env = "RELANCE_POSTAL_BODY")]
+    pub postal_body: Option<String>,
+    /// Seconds allowed for the postal provider's answer (no answer: retried later).
+    #[arg(long, env = "RELANCE_POSTAL_TIMEOUT", default_value_t = 60)]
+    pub postal_timeout: u64,
+}
+
+/// The settings of one HTTP provider from its flags (`name`: the flag prefix in messages).
+// The values of one group of flags (`--sms-*` or `--postal-*`), in the flags' order.
+#[allow(clippy::too_many_arguments)]
+fn provider_settings(
+    flag: &str,
+    url: Option<&str>,
+    method: &str,
+    header_lines: &[String],
+    body: Option<&str>,
+    default_body: &str,
+    from: Option<&str>,
+    timeout: u64,
+) -> anyhow::Result<Option<relance_deliver::http_provider::HttpProviderSettings>> {
+    let Some(url) = url.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let defaults = relance_deliver::http_provider::HttpProviderSettings::default();
+    let mut headers = Vec::new();
+    for line in header_lines.iter().filter(|l| !l.trim().is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| {
+            anyhow::anyhow!(
+                "--{flag}-header / RELANCE_{}_HEADERS: \"{line}\" is not \"Name: value\"",
+                flag.to_ascii_uppercase()
+            )
+        })?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    Ok(Some(relance_deliver::http_provider::HttpProviderSettings {
+        url: url.trim().to_string(),
+        method: method.to_string(),
+        headers: if headers.is_empty() {
+            defaults.headers
+        } else {
+            headers
+        },
+        body: body.unwrap_or(default_body).to_string(),
+        from: from.unwrap_or_default().to_string(),
+        timeout: std::time::Duration::from_secs(timeout.max(1)),
+    }))
 }
 
 impl DeliveryArgs {
     /// The settings the dispatcher takes.
     pub fn settings(&self) -> anyhow::Result<relance_dispatch::DeliverySettings> {
-        let sms = match self.sms_url.as_deref().filter(|u| !u.trim().is_empty()) {
-            None => None,
-            Some(url) => {
-                let defaults = relance_deliver::http_provider::HttpProviderSettings::default();
-                let mut headers = Vec::new();
-                for line in self.sms_headers.iter().filter(|l| !l.trim().is_empty()) {
-                    let (name, value) = line.split_once(':').ok_or_else(|| {
-                        anyhow::anyhow!(
-                            "--sms-header / RELANCE_SMS_HEADERS: \"{line}\" is not \"Name: value\""
-                        )
-                    })?;
-                    headers.push((name.trim().to_string(), value.trim().to_string()));
-                }
-                Some(relance_deliver::http_provider::HttpProviderSettings {
-                    url: url.trim().to_string(),
-                    method: self.sms_method.clone(),
-                    headers: if headers.is_empty() {
-                        defaults.headers
-                    } else {
-                        headers
-                    },
-                    body: self.sms_body.clone().unwrap_or(defaults.body),
-                    from: self.sms_from.clone().unwrap_or_default(),
-                    timeout: std::time::Duration::from_secs(self.sms_timeout.max(1)),
-                })
-            }
-        };
+        let sms = provider_settings(
+            "sms",
+            self.sms_url.as_deref(),
+            &self.sms_method,
+            &self.sms_headers,
+            self.sms_body.as_deref(),
+            relance_deliver::http_provider::DEFAULT_BODY,
+            self.sms_from.as_deref(),
+            self.sms_timeout,
+        )?;
+        let postal = provider_settings(
+            "postal",
+            self.postal_url.as_deref(),
+            &self.postal_method,
+            &self.postal_headers,
+            self.postal_body.as_deref(),
+            relance_deliver::http_provider::DEFAULT_POSTAL_BODY,
+            None,
+            self.postal_timeout,
+        )?;
         Ok(relance_dispatch::DeliverySettings {
             smtp_url: self.smtp_url.clone(),
             smtp_ca_file: self.smtp_ca_file.clone(),
@@ -884,6 +945,7 @@ impl DeliveryArgs {
             max_attempts: self.max_attempts,
             batch: self.batch,
             sms,
+            postal,
         })
     }
 }

@@ -380,3 +380,84 @@ fn the_statement_of_account_as_a_pdf_and_attached_to_an_e_mail() {
         "x.pdf",
     ]);
 }
+
+/// The SMS has its own part: saved and previewed like the others, warned about beyond two
+/// segments, refused on a channel it does not belong to.
+#[test]
+fn the_sms_part_is_saved_previewed_and_warned_about_when_long() {
+    let s = ledger();
+    let short = s.write(
+        "sms.txt",
+        "{{ creditor.name }} : merci de régler {{ totals.total_due | money }}. {{ portal_url }}",
+    );
+    let saved = s.run(&[
+        "template",
+        "set",
+        "first_reminder",
+        "--channel",
+        "sms",
+        "--part",
+        "sms",
+        "--file",
+        &short,
+    ]);
+    assert!(saved.status.success(), "{saved:?}");
+    assert!(!String::from_utf8_lossy(&saved.stderr).contains("warning"));
+    let out = s.dir.path().join("sms-preview.txt");
+    s.ok(&[
+        "template",
+        "preview",
+        "first_reminder",
+        "--channel",
+        "sms",
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    let text = std::fs::read_to_string(&out).expect("preview");
+    // Sample data: the sample creditor, amount and payment link, on one GSM line.
+    assert!(
+        text.contains(" : merci de régler ") && text.contains("https://"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\u{a0}') && !text.contains('\u{202f}'),
+        "{text:?}"
+    );
+
+    let long = s.write(
+        "long.txt",
+        &format!("{{{{ creditor.name }}}} {}", "relance ".repeat(50)),
+    );
+    let saved = s.run(&[
+        "template",
+        "set",
+        "first_reminder",
+        "--channel",
+        "sms",
+        "--part",
+        "sms",
+        "--file",
+        &long,
+    ]);
+    assert!(saved.status.success(), "saved all the same");
+    let err = String::from_utf8_lossy(&saved.stderr);
+    assert!(err.contains("warning") && err.contains("segments"), "{err}");
+    s.fails(&[
+        "template",
+        "show",
+        "first_reminder",
+        "--channel",
+        "email",
+        "--part",
+        "sms",
+    ]);
+    s.fails(&[
+        "template",
+        "show",
+        "first_reminder",
+        "--channel",
+        "sms",
+        "--part",
+        "letter",
+    ]);
+}

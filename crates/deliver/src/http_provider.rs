@@ -5,6 +5,11 @@
 //! on the way (refused, reset, timeout) temporary, retried later with backoff by the
 //! dispatcher.
 //!
+//! The same adapter carries letters to a postal provider (a hybrid-mail service that prints,
+//! envelopes and posts them): its templates see a [`PostalMessage`] — the addressee, whether the
+//! letter is registered and with an acknowledgement of receipt, and the PDF in base64 — and the
+//! id it answers (a tracking number) is recorded on the letter.
+//!
 //! One connection per message (HTTP/1.1 with hyper; `https://` with rustls and the Mozilla
 //! roots): SMS volumes are small and providers close idle connections anyway.
 
@@ -21,6 +26,118 @@ use tokio::io::{AsyncRead, AsyncWrite};
 /// The body sent when none is configured: JSON with the recipient, the text, the sender and
 /// our reference (the action's idempotency key, which a provider may use to drop duplicates).
 pub const DEFAULT_BODY: &str = r#"{"to": {{ to|json }}, "from": {{ from|json }}, "text": {{ text|json }}, "reference": {{ reference|json }}}"#;
+
+/// The body sent to a postal provider when none is configured.
+pub const DEFAULT_POSTAL_BODY: &str = r#"{"reference": {{ reference|json }}, "sender": {"name": {{ from|json }}, "address": {{ sender_address|json }}}, "recipient": {"name": {{ to|json }}, "address_lines": {{ address_lines|json }}, "postcode": {{ postcode|json }}, "city": {{ city|json }}}, "registered": {{ registered|json }}, "acknowledgement_of_receipt": {{ acknowledgement|json }}, "document": {"filename": {{ filename|json }}, "content_type": "application/pdf", "base64": {{ pdf_base64|json }}, "sha256": {{ pdf_sha256|json }}}}"#;
+
+/// What a postal provider's templates see: one letter.
+#[derive(Debug, Clone, Serialize)]
+pub struct PostalMessage {
+    /// The addressee's name.
+    pub to: String,
+    /// Its postal address, lines without the name.
+    pub address_lines: Vec<String>,
+    /// `address_lines` joined with newlines.
+    pub address: String,
+    /// The French postcode found in the address, empty if none.
+    pub postcode: String,
+    /// The rest of the postcode's line ("75002 Paris" → "Paris").
+    pub city: String,
+    /// The sender (the creditor's name) and its address, lines joined with newlines.
+    pub from: String,
+    pub sender_address: String,
+    /// A registered letter (`registered_letter`, `registered_letter_ar`).
+    pub registered: bool,
+    /// With an acknowledgement of receipt (`registered_letter_ar`).
+    pub acknowledgement: bool,
+    pub filename: String,
+    pub pdf_base64: String,
+    pub pdf_sha256: String,
+    /// The action's idempotency key.
+    pub reference: String,
+}
+
+impl PostalMessage {
+    /// A letter for `to` at `address` (lines separated by newlines) with its PDF.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        to: &str,
+        address: &str,
+        from: &str,
+        sender_address: &str,
+        channel: &str,
+        filename: &str,
+        pdf: &[u8],
+        reference: &str,
+    ) -> PostalMessage {
+        use base64::Engine as _;
+        let address_lines: Vec<String> = address
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let postcode = relance_core::post::postcode(address).unwrap_or_default();
+        let city = address_lines
+            .iter()
+            .rev()
+            .filter(|_| !postcode.is_empty())
+            .find_map(|l| l.split_once(postcode.as_str()))
+            .map(|(_, rest)| rest.trim().trim_start_matches(',').trim().to_string())
+            .unwrap_or_default();
+        PostalMessage {
+            to: to.to_string(),
+            address: address_lines.join("\n"),
+            address_lines,
+            postcode,
+            city,
+            from: from.to_string(),
+            sender_address: sender_address.to_string(),
+            registered: channel.starts_with("registered_letter"),
+            acknowledgement: channel == "registered_letter_ar",
+            filename: filename.to_string(),
+            pdf_base64: base64::engine::general_purpose::STANDARD.encode(pdf),
+            pdf_sha256: crate::sha256_hex(pdf),
+            reference: reference.to_string(),
+        }
+    }
+
+    fn sample(from: &str) -> PostalMessage {
+        PostalMessage::new(
+            "Client SARL",
+            "1 rue de la Paix\n75002 Paris",
+            from,
+            "2 avenue Foch\n69006 Lyon",
+            "registered_letter_ar",
+            "letter.pdf",
+            b"%PDF-1.7",
+            "key",
+        )
+    }
+}
+
+/// Which provider a configuration is for: it decides the sample its templates are checked
+/// against and the names errors give (`RELANCE_SMS_*` or `RELANCE_POSTAL_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    Sms,
+    Postal,
+}
+
+impl ProviderKind {
+    fn setting(self, field: &'static str) -> &'static str {
+        match (self, field) {
+            (ProviderKind::Sms, "URL") => "RELANCE_SMS_URL",
+            (ProviderKind::Sms, "METHOD") => "RELANCE_SMS_METHOD",
+            (ProviderKind::Sms, "HEADERS") => "RELANCE_SMS_HEADERS",
+            (ProviderKind::Sms, _) => "RELANCE_SMS_BODY",
+            (ProviderKind::Postal, "URL") => "RELANCE_POSTAL_URL",
+            (ProviderKind::Postal, "METHOD") => "RELANCE_POSTAL_METHOD",
+            (ProviderKind::Postal, "HEADERS") => "RELANCE_POSTAL_HEADERS",
+            (ProviderKind::Postal, _) => "RELANCE_POSTAL_BODY",
+        }
+    }
+}
 
 /// Settings of one HTTP provider (`RELANCE_SMS_URL`, `RELANCE_SMS_METHOD`,
 /// `RELANCE_SMS_HEADERS`, `RELANCE_SMS_BODY`, `RELANCE_SMS_FROM`).
@@ -89,6 +206,7 @@ pub enum HttpProviderError {
 
 /// A configured provider, its templates compiled once.
 pub struct HttpProvider {
+    kind: ProviderKind,
     settings: HttpProviderSettings,
     method: Method,
     env: minijinja::Environment<'static>,
@@ -105,49 +223,68 @@ impl std::fmt::Debug for HttpProvider {
 }
 
 impl HttpProvider {
-    /// Checks the settings (method, header names, every template) and compiles them.
+    /// Checks the settings of an SMS provider (method, header names, every template) and
+    /// compiles them.
     pub fn new(settings: HttpProviderSettings) -> Result<Self, HttpProviderError> {
-        let setting =
-            |field: &'static str, message: String| HttpProviderError::Setting { field, message };
+        HttpProvider::of_kind(ProviderKind::Sms, settings)
+    }
+
+    /// The same for a postal provider (its templates see a [`PostalMessage`]).
+    pub fn postal(settings: HttpProviderSettings) -> Result<Self, HttpProviderError> {
+        HttpProvider::of_kind(ProviderKind::Postal, settings)
+    }
+
+    fn of_kind(
+        kind: ProviderKind,
+        settings: HttpProviderSettings,
+    ) -> Result<Self, HttpProviderError> {
+        let setting = |field: &'static str, message: String| HttpProviderError::Setting {
+            field: kind.setting(field),
+            message,
+        };
         let method = Method::from_bytes(settings.method.trim().to_ascii_uppercase().as_bytes())
-            .map_err(|e| {
-                setting(
-                    "RELANCE_SMS_METHOD",
-                    format!("\"{}\": {e}", settings.method),
-                )
-            })?;
+            .map_err(|e| setting("METHOD", format!("\"{}\": {e}", settings.method)))?;
         let mut env = minijinja::Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.set_fuel(Some(100_000));
         env.add_filter("json", json_filter);
         env.add_filter("urlencode", urlencode_filter);
         env.add_template_owned("url", settings.url.clone())
-            .map_err(|e| setting("RELANCE_SMS_URL", e.to_string()))?;
+            .map_err(|e| setting("URL", e.to_string()))?;
         env.add_template_owned("body", settings.body.clone())
-            .map_err(|e| setting("RELANCE_SMS_BODY", e.to_string()))?;
+            .map_err(|e| setting("BODY", e.to_string()))?;
         for (i, (name, value)) in settings.headers.iter().enumerate() {
             hyper::header::HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| setting("RELANCE_SMS_HEADERS", format!("\"{name}\": {e}")))?;
+                .map_err(|e| setting("HEADERS", format!("\"{name}\": {e}")))?;
             env.add_template_owned(format!("header{i}"), value.clone())
-                .map_err(|e| setting("RELANCE_SMS_HEADERS", format!("{name}: {e}")))?;
+                .map_err(|e| setting("HEADERS", format!("{name}: {e}")))?;
         }
-        // Everything renders against a sample, and the URL is one we can reach.
-        let sample = HttpMessage {
-            to: "+33600000000".into(),
-            from: settings.from.clone(),
-            text: "test".into(),
-            reference: "key".into(),
-        };
         let provider = HttpProvider {
+            kind,
             method,
             env,
             tls: Arc::new(tls_config()),
             settings,
         };
-        provider
-            .request(&sample)
-            .map_err(|e| setting("RELANCE_SMS_URL", e))?;
+        // Everything renders against a sample, and the URL is one we can reach.
+        let checked = match kind {
+            ProviderKind::Sms => provider.request(&HttpMessage {
+                to: "+33600000000".into(),
+                from: provider.settings.from.clone(),
+                text: "test".into(),
+                reference: "key".into(),
+            }),
+            ProviderKind::Postal => {
+                provider.request(&PostalMessage::sample(&provider.settings.from))
+            }
+        };
+        checked.map_err(|e| setting("URL", e))?;
         Ok(provider)
+    }
+
+    /// SMS or postal.
+    pub fn kind(&self) -> ProviderKind {
+        self.kind
     }
 
     /// The sender configured (`RELANCE_SMS_FROM`), if any.
@@ -162,7 +299,7 @@ impl HttpProvider {
         format!("{} {shown}", self.method)
     }
 
-    fn request(&self, message: &HttpMessage) -> Result<Request<Full<Bytes>>, String> {
+    fn request<M: Serialize>(&self, message: &M) -> Result<Request<Full<Bytes>>, String> {
         let render = |name: &str| -> Result<String, String> {
             self.env
                 .get_template(name)
@@ -200,8 +337,9 @@ impl HttpProvider {
             .map_err(|e| format!("request: {e}"))
     }
 
-    /// Sends one message; never panics, every problem is an outcome.
-    pub async fn send(&self, message: &HttpMessage) -> HttpOutcome {
+    /// Sends one message (an [`HttpMessage`] or a [`PostalMessage`]); never panics, every
+    /// problem is an outcome.
+    pub async fn send<M: Serialize>(&self, message: &M) -> HttpOutcome {
         let request = match self.request(message) {
             Ok(r) => r,
             Err(e) => return HttpOutcome::Permanent(e),

@@ -17,15 +17,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use relance_core::calendar::BusinessCalendar;
 use relance_core::calls::{next_send_window, within_send_window};
 use relance_core::law::RateTable;
-use relance_core::party::Language;
 use relance_core::planner::Channel;
 use relance_deliver::http_provider::{
-    HttpMessage, HttpOutcome, HttpProvider, HttpProviderSettings,
+    HttpMessage, HttpOutcome, HttpProvider, HttpProviderSettings, PostalMessage,
 };
 use relance_deliver::{write_letter, Mailer, MailerSettings, OutgoingEmail, SendOutcome};
-use relance_render::{
-    build_email, render_letter_pdf, EmailEnvelope, LetterData, Part, StepId, Templates,
-};
+use relance_render::{build_email, render_letter_pdf, EmailEnvelope, Part, StepId, Templates};
 use relance_store::creditors::CreditorRecord;
 use relance_store::outbox::{
     ClaimedAction, CustomerContext, Delivery, RetryPolicy, SendDecision, SENDABLE_CHANNELS,
@@ -49,6 +46,8 @@ pub struct DispatchOptions {
     pub limit: Option<usize>,
     /// The SMS provider; `None`: SMS stay planned in the outbox.
     pub sms: Option<Arc<HttpProvider>>,
+    /// The postal provider; `None`: letters are filed for the print batch only.
+    pub postal: Option<Arc<HttpProvider>>,
     /// The creditor's local time that decides the SMS send window; `None`: the clock.
     pub now: Option<NaiveDateTime>,
 }
@@ -78,6 +77,9 @@ pub struct DeliverySettings {
     pub batch: usize,
     /// The SMS provider (`RELANCE_SMS_URL`…); `None`: SMS stay planned.
     pub sms: Option<HttpProviderSettings>,
+    /// The postal provider (`RELANCE_POSTAL_URL`…): letters are filed as PDF (our copy) and
+    /// handed to it, and left out of the print batch; `None`: printed and posted by hand.
+    pub postal: Option<HttpProviderSettings>,
 }
 
 impl Default for DeliverySettings {
@@ -93,6 +95,7 @@ impl Default for DeliverySettings {
             max_attempts: 6,
             batch: 200,
             sms: None,
+            postal: None,
         }
     }
 }
@@ -111,6 +114,12 @@ impl DispatchOptions {
             )),
             None => None,
         };
+        let postal = match &settings.postal {
+            Some(postal) => Some(Arc::new(
+                HttpProvider::postal(postal.clone()).context("the postal provider")?,
+            )),
+            None => None,
+        };
         Ok(DispatchOptions {
             today,
             worker: worker_name(0),
@@ -124,6 +133,7 @@ impl DispatchOptions {
             outbox: absolute_outbox(&settings.outbox),
             limit,
             sms,
+            postal,
             now: None,
         })
     }
@@ -222,7 +232,12 @@ impl DispatchReport {
 /// A message ready to leave.
 enum Prepared {
     Email(OutgoingEmail),
-    Letter { name: String, pdf: Vec<u8> },
+    /// A letter: filed as PDF, and handed to the postal provider when there is one.
+    Letter {
+        name: String,
+        pdf: Vec<u8>,
+        postal: Option<Box<PostalMessage>>,
+    },
     Sms(HttpMessage),
 }
 
@@ -353,8 +368,15 @@ async fn send_batch(
                 .map_err(|e| format!("{e:#}")),
                 None => Err(format!("follow-up {id} not found")),
             },
-            (Some(context), None) => prepare(creditor, context, rendering, action, options.today)
-                .map_err(|e| format!("{e:#}")),
+            (Some(context), None) => prepare(
+                creditor,
+                context,
+                rendering,
+                action,
+                options.today,
+                options.postal.is_some(),
+            )
+            .map_err(|e| format!("{e:#}")),
             (None, _) => Err(format!("customer {} not found", action.customer_id.0)),
         };
         prepared.insert(action.id, message);
@@ -383,10 +405,13 @@ async fn send_batch(
                 let semaphore = Arc::clone(&semaphore);
                 let outbox = options.outbox.clone();
                 let today = options.today;
-                let sms = options.sms.clone();
+                let providers = Providers {
+                    sms: options.sms.clone(),
+                    postal: options.postal.clone(),
+                };
                 tasks.spawn(async move {
                     let _permit = semaphore.acquire_owned().await;
-                    let delivery = deliver(&mailer, sms.as_deref(), &outbox, today, message).await;
+                    let delivery = deliver(&mailer, &providers, &outbox, today, message).await;
                     (action, delivery)
                 });
             }
@@ -412,9 +437,15 @@ async fn send_batch(
     Ok(report)
 }
 
+/// The HTTP providers a message may go through.
+struct Providers {
+    sms: Option<Arc<HttpProvider>>,
+    postal: Option<Arc<HttpProvider>>,
+}
+
 async fn deliver(
     mailer: &Mailer,
-    sms: Option<&HttpProvider>,
+    providers: &Providers,
     outbox: &std::path::Path,
     today: NaiveDate,
     message: Result<Prepared, String>,
@@ -429,6 +460,7 @@ async fn deliver(
                 message_id: Some(email.message_id.clone()),
                 document_sha256: relance_deliver::sha256_hex(&email.bytes),
                 document_path: path.map(|p| p.display().to_string()),
+                carrier_reference: None,
             },
             SendOutcome::Temporary(error) => Delivery::Temporary { error },
             SendOutcome::Permanent(error) => Delivery::Permanent {
@@ -437,7 +469,7 @@ async fn deliver(
             },
         },
         Ok(Prepared::Sms(mut message)) => {
-            let Some(provider) = sms else {
+            let Some(provider) = providers.sms.as_deref() else {
                 return Delivery::Temporary {
                     error: "no SMS provider configured (RELANCE_SMS_URL)".into(),
                 };
@@ -450,6 +482,7 @@ async fn deliver(
                     message_id: provider_id,
                     document_sha256: relance_deliver::sha256_hex(&body),
                     document_path: None,
+                    carrier_reference: None,
                 },
                 HttpOutcome::Temporary(error) => Delivery::Temporary { error },
                 // A 4xx says the request is wrong (a credential, a number the provider
@@ -460,15 +493,46 @@ async fn deliver(
                 },
             }
         }
-        Ok(Prepared::Letter { name, pdf }) => {
-            match write_letter(outbox, today, &name, &pdf).await {
-                Ok((path, sha256)) => Delivery::Sent {
+        Ok(Prepared::Letter { name, pdf, postal }) => {
+            // Our copy first: the litigation file and the fingerprint need it whoever posts.
+            let (path, sha256) = match write_letter(outbox, today, &name, &pdf).await {
+                Ok(written) => written,
+                Err(e) => {
+                    return Delivery::Temporary {
+                        error: e.to_string(),
+                    }
+                }
+            };
+            let document_path = Some(path.display().to_string());
+            let Some(postal) = postal else {
+                return Delivery::Sent {
                     message_id: None,
                     document_sha256: sha256,
-                    document_path: Some(path.display().to_string()),
+                    document_path,
+                    carrier_reference: None,
+                };
+            };
+            let Some(provider) = providers.postal.as_deref() else {
+                return Delivery::Temporary {
+                    error: "no postal provider configured (RELANCE_POSTAL_URL)".into(),
+                };
+            };
+            match provider.send(postal.as_ref()).await {
+                // No id in the answer: our reference (sent in the request) names it.
+                HttpOutcome::Sent { provider_id, .. } => Delivery::Sent {
+                    message_id: provider_id.clone(),
+                    document_sha256: sha256,
+                    document_path,
+                    carrier_reference: Some(
+                        provider_id.unwrap_or_else(|| postal.reference.clone()),
+                    ),
                 },
-                Err(e) => Delivery::Temporary {
-                    error: e.to_string(),
+                HttpOutcome::Temporary(error) => Delivery::Temporary { error },
+                // A 4xx: the provider refuses the request (an address it cannot post to, a
+                // credential): recorded on the action for a person.
+                HttpOutcome::Permanent(error) => Delivery::Permanent {
+                    error,
+                    rejected_address: None,
                 },
             }
         }
@@ -487,6 +551,7 @@ fn prepare(
     (templates, rates, letterhead): Rendering<'_>,
     action: &ClaimedAction,
     today: NaiveDate,
+    postal: bool,
 ) -> anyhow::Result<Prepared> {
     let step = StepId::parse(&action.step)
         .with_context(|| format!("no template for the step \"{}\"", action.step))?;
@@ -515,19 +580,38 @@ fn prepare(
         return Ok(Prepared::Sms(HttpMessage {
             to,
             from: options_from(creditor),
-            text: sms_text(&data, templates)?,
+            // The step's `sms` template (per step and language, editable like the others).
+            text: templates.render(Part::Sms, &data)?,
             reference: action.key.clone(),
         }));
     }
     if channel != Channel::Email {
         let pdf = render_letter_pdf(&data, templates)?;
-        return Ok(Prepared::Letter {
-            name: format!(
-                "{}-{}-{}-{}",
-                action.id, context.customer.code, action.step, action.channel
-            ),
-            pdf,
-        });
+        let name = format!(
+            "{}-{}-{}-{}",
+            action.id, context.customer.code, action.step, action.channel
+        );
+        let postal = if postal {
+            let address = context.customer.address.trim();
+            anyhow::ensure!(
+                !address.is_empty(),
+                "{} has no postal address",
+                context.customer.code
+            );
+            Some(Box::new(PostalMessage::new(
+                &context.customer.name,
+                address,
+                &creditor.name,
+                &creditor.address,
+                &action.channel,
+                &format!("{name}.pdf"),
+                &pdf,
+                &action.key,
+            )))
+        } else {
+            None
+        };
+        return Ok(Prepared::Letter { name, pdf, postal });
     }
     let settings = &letterhead.settings;
     let from = settings
@@ -599,40 +683,4 @@ fn local_now(creditor: &CreditorRecord) -> NaiveDateTime {
 /// The sender given to the SMS provider's templates: the creditor's name.
 fn options_from(creditor: &CreditorRecord) -> String {
     creditor.name.clone()
-}
-
-/// An SMS says who writes, what the step's subject says, how much is due and by when, and how
-/// to answer — short enough for one or two text messages. The subject comes from the
-/// creditor's templates, so a reworded step reads the same in every channel.
-fn sms_text(data: &LetterData, templates: &Templates) -> anyhow::Result<String> {
-    let subject = templates.render(Part::Subject, data)?;
-    let total = data.totals.total_due;
-    let contact = data
-        .creditor
-        .phone
-        .clone()
-        .or_else(|| data.creditor.email.clone())
-        .unwrap_or_default();
-    Ok(match data.language() {
-        Language::Fr => format!(
-            "{} : {}. Montant dû : {}, à régler avant le {}. Réf. {}. {}",
-            data.creditor.name,
-            subject,
-            total.format_fr(),
-            data.deadline.format("%d/%m/%Y"),
-            data.payment_reference,
-            contact
-        ),
-        Language::En => format!(
-            "{}: {}. Amount due: {}, to be paid by {}. Ref. {}. {}",
-            data.creditor.name,
-            subject,
-            total.format_en(),
-            data.deadline.format("%Y-%m-%d"),
-            data.payment_reference,
-            contact
-        ),
-    }
-    .trim()
-    .to_string())
 }

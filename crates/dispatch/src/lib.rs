@@ -17,6 +17,7 @@ pub mod imports;
 pub mod letters;
 pub mod optout;
 pub mod tables;
+pub mod writer_lock;
 
 pub use dispatch::{
     dispatch, mailer_for, worker_name, DeliverySettings, DispatchOptions, DispatchReport,

@@ -15,6 +15,7 @@ pub mod format;
 pub mod model;
 pub mod pdf;
 pub mod qr;
+pub mod sms;
 pub mod templates;
 
 pub use email::{build_email, EmailEnvelope};

@@ -73,18 +73,22 @@ pub enum Part {
     Html,
     /// The PDF letter's body.
     Letter,
+    /// The SMS: one short line (two segments at most, see `crate::sms`), with the payment
+    /// link when there is one.
+    Sms,
 }
 
 impl Part {
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Subject,
         Part::Body,
         Part::Text,
         Part::Html,
         Part::Letter,
+        Part::Sms,
     ];
 
-    /// The part's name: `subject`, `body`, `text`, `html`, `letter`.
+    /// The part's name: `subject`, `body`, `text`, `html`, `letter`, `sms`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Part::Subject => "subject",
@@ -92,6 +96,7 @@ impl Part {
             Part::Text => "text",
             Part::Html => "html",
             Part::Letter => "letter",
+            Part::Sms => "sms",
         }
     }
 
@@ -107,6 +112,7 @@ impl Part {
             Part::Text => "text.txt",
             Part::Html => "html.html",
             Part::Letter => "letter.txt",
+            Part::Sms => "sms.txt",
         }
     }
 
@@ -114,6 +120,7 @@ impl Part {
         match self {
             Part::Html => "html",
             Part::Letter => "letter",
+            Part::Sms => "sms",
             _ => "text",
         }
     }
@@ -225,6 +232,29 @@ fn default_subject(step: StepId, language: Language) -> &'static str {
     }
 }
 
+/// The default SMS: who writes, the step's subject (so a reworded step reads the same in
+/// every channel), the amount, the deadline, the reference, then the payment link or else a
+/// number to call.
+fn default_sms(key: TemplateKey) -> String {
+    let subject = format!(
+        "{}/{}/subject.txt",
+        key.language.as_str(),
+        key.step.as_str()
+    );
+    match key.language {
+        Language::Fr => format!(
+            "{{{{ creditor.name }}}} : {{% include \"{subject}\" %}}. Reste à payer : {{{{ totals.total_due | money }}}}, \
+             à régler avant le {{{{ deadline | date_short }}}}. Réf. {{{{ payment_reference }}}}.\
+             {{% if portal_url %}} Payer : {{{{ portal_url }}}}{{% elif creditor.phone %}} Tél. {{{{ creditor.phone }}}}{{% endif %}}"
+        ),
+        Language::En => format!(
+            "{{{{ creditor.name }}}}: {{% include \"{subject}\" %}}. Amount due: {{{{ totals.total_due | money }}}}, \
+             to be paid by {{{{ deadline | date_short }}}}. Ref. {{{{ payment_reference }}}}.\
+             {{% if portal_url %}} Pay: {{{{ portal_url }}}}{{% elif creditor.phone %}} Tel. {{{{ creditor.phone }}}}{{% endif %}}"
+        ),
+    }
+}
+
 /// The embedded default source of a template.
 pub fn default_source(key: TemplateKey) -> String {
     let body = format!("{}/{}/body.txt", key.language.as_str(), key.step.as_str());
@@ -233,6 +263,7 @@ pub fn default_source(key: TemplateKey) -> String {
         Part::Subject => default_subject(key.step, key.language).to_string(),
         Part::Body => default_body(key.step, key.language).to_string(),
         Part::Letter => format!("{{% include \"{body}\" %}}"),
+        Part::Sms => default_sms(key),
         Part::Text => format!(
             "{{% include \"{body}\" %}}\n\n\n{{{{ creditor.signatory or creditor.name }}}}\n{{{{ creditor.name }}}}\n"
         ),
@@ -606,6 +637,43 @@ impl Templates {
         Ok(())
     }
 
+    /// A warning when the SMS of `key`'s step and language, rendered on sample data (business
+    /// and consumer), would take more than [`crate::sms::MAX_SEGMENTS`] segments; `None` for
+    /// other parts, or a short enough text.
+    pub fn sms_warning(&self, key: TemplateKey) -> Option<String> {
+        let mut longest: Option<(crate::sms::SmsLength, String)> = None;
+        for kind in [CustomerKind::Business, CustomerKind::Consumer] {
+            let data = LetterData::sample(key.step, kind, key.language);
+            let Ok(text) = self.render(Part::Sms, &data) else {
+                continue;
+            };
+            let length = crate::sms::sms_length(&text);
+            if longest
+                .as_ref()
+                .is_none_or(|(l, _)| l.segments < length.segments)
+            {
+                longest = Some((length, text));
+            }
+        }
+        let (length, text) = longest?;
+        (length.segments > crate::sms::MAX_SEGMENTS).then(|| {
+            format!(
+                "the SMS of {}/{} takes {} segments on sample data ({} {}{}), more than {}: shorten it. Sample: {text}",
+                key.language.as_str(),
+                key.step.as_str(),
+                length.segments,
+                length.units,
+                if length.unicode { "UCS-2 units" } else { "GSM characters" },
+                if length.unicode {
+                    ", a character outside the GSM alphabet makes every segment 67 long"
+                } else {
+                    ""
+                },
+                crate::sms::MAX_SEGMENTS
+            )
+        })
+    }
+
     /// Goes back to the embedded default.
     pub fn reset(&mut self, key: TemplateKey) -> Result<(), RenderError> {
         let name = key.name();
@@ -637,6 +705,10 @@ impl Templates {
             .map_err(|e| template_error(&name, &e))?;
         Ok(match part {
             Part::Subject => out.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
+            Part::Sms => crate::sms::gsm_friendly(&out)
+                .split_ascii_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
             Part::Text => text_from_markup(&out),
             Part::Html => out,
             Part::Body | Part::Letter => collapse_blank_lines(&out),

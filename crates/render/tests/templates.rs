@@ -215,3 +215,51 @@ fn documented_variables_exist_in_the_context() {
         assert_eq!(rendered, "True", "{first} is not in the context");
     }
 }
+
+/// Every step's built-in SMS, in both languages and for both kinds of debtor, stays within two
+/// GSM segments, names the creditor, the amount and the reference, and carries the payment
+/// link when there is one; a longer override is saved with a warning.
+#[test]
+fn the_sms_part_is_short_gsm_text_with_the_portal_link() {
+    use relance_render::sms::{sms_length, MAX_SEGMENTS};
+
+    let mut templates = Templates::new().expect("templates");
+    for step in StepId::ALL {
+        for language in [Language::Fr, Language::En] {
+            for kind in [CustomerKind::Business, CustomerKind::Consumer] {
+                let data = LetterData::sample(step, kind, language);
+                let text = templates.render(Part::Sms, &data).expect("sms");
+                let length = sms_length(&text);
+                assert!(
+                    length.segments <= MAX_SEGMENTS && !length.unicode,
+                    "{step:?} {language:?}: {length:?} {text}"
+                );
+                assert!(text.contains(&data.creditor.name), "{text}");
+                assert!(text.contains(&data.payment_reference), "{text}");
+                let portal = data.portal_url.clone().expect("the sample has a link");
+                assert!(text.contains(&portal), "{text}");
+                assert!(!text.contains('\n'), "one line: {text}");
+            }
+            assert_eq!(
+                templates.sms_warning(TemplateKey::new(step, language, Part::Sms)),
+                None
+            );
+        }
+    }
+    // Without a link, the creditor's phone number or nothing.
+    let mut data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    data.portal_url = None;
+    let text = templates.render(Part::Sms, &data).expect("sms");
+    assert!(!text.contains("Payer :"), "{text}");
+
+    // An override too long for two segments is valid but warned about.
+    let key = TemplateKey::new(StepId::FirstReminder, Language::Fr, Part::Sms);
+    let long = format!("{{{{ creditor.name }}}} {}", "relance ".repeat(50));
+    templates.set(key, &long).expect("valid");
+    let warning = templates
+        .sms_warning(key)
+        .expect("a warning beyond two segments");
+    assert!(warning.contains("segments"), "{warning}");
+    // A source naming an unknown variable is refused, as for every part.
+    assert!(templates.set(key, "{{ debtor.nope }}").is_err());
+}

@@ -9,6 +9,12 @@
 //! A run of a day is idempotent (the outbox's unique keys), so a restart that runs the same day
 //! again writes nothing new; a dispatch claims rows with a lease, so two servers on one
 //! PostgreSQL database never send a message twice.
+//!
+//! On SQLite each check takes the writer lock of `relance run` and `relance send`
+//! (`relance_dispatch::writer_lock`, a `relance.db.lock` file next to the database) for its
+//! whole length: while a command holds it, the check is skipped (and says who writes), and a
+//! command started during a check waits for it. PostgreSQL needs no lock: rows are claimed with
+//! `FOR UPDATE SKIP LOCKED`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +37,8 @@ pub struct Schedule {
     pub delivery: Option<DeliverySettings>,
     /// Time between two checks (the daily run's time, and what is due to be sent).
     pub every: Duration,
+    /// The database's URL, for the SQLite writer lock (`None`, or a PostgreSQL URL: no lock).
+    pub database_url: Option<String>,
 }
 
 impl Schedule {
@@ -40,7 +48,14 @@ impl Schedule {
             run_at,
             delivery,
             every: Duration::from_secs(60),
+            database_url: None,
         }
+    }
+
+    /// Takes the SQLite writer lock of this database at each check.
+    pub fn with_database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(url.into());
+        self
     }
 }
 
@@ -55,12 +70,14 @@ pub struct Scheduler {
 }
 
 /// What one check did.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TickReport {
     /// Actions planned by the daily runs.
     pub planned: usize,
     /// What the dispatches did, summed over creditors.
     pub dispatched: relance_dispatch::DispatchReport,
+    /// The check was skipped: another process (named) holds the SQLite writer lock.
+    pub skipped: Option<String>,
 }
 
 impl Scheduler {
@@ -101,6 +118,31 @@ impl Scheduler {
     /// its day has not run in this process yet; then the dispatch of what is due.
     pub async fn tick_once(&mut self, store: &Store) -> anyhow::Result<TickReport> {
         let mut report = TickReport::default();
+        // Held until the end of the check: one writer at a time on a SQLite file.
+        let _writer = match &self.schedule.database_url {
+            None => None,
+            Some(url) => {
+                let url = url.clone();
+                let taken = tokio::task::spawn_blocking(move || {
+                    relance_dispatch::writer_lock::WriterLock::try_acquire(
+                        &url,
+                        "relance serve (scheduler)",
+                    )
+                })
+                .await?;
+                match taken {
+                    Ok(lock) => lock,
+                    Err(who) => {
+                        tracing::info!(
+                            holder = %who,
+                            "scheduler: check skipped, another process is writing to the database"
+                        );
+                        report.skipped = Some(who);
+                        return Ok(report);
+                    }
+                }
+            }
+        };
         for creditor in store.creditors().await? {
             let tz: chrono_tz::Tz = creditor
                 .time_zone

@@ -122,6 +122,7 @@ async fn the_server_sends_a_due_reminder_once(store: Store) {
             ..DeliverySettings::default()
         }),
         every: Duration::from_millis(200),
+        database_url: None,
     };
     let state = AppState::new(store.clone(), ServerOptions::default())
         .await

@@ -34,6 +34,8 @@ pub struct SentDocument {
     pub registered_number: Option<String>,
     pub acknowledged_on: Option<NaiveDate>,
     pub invoices: Vec<String>,
+    /// A letter handed to the postal provider: the reference it gave (tracking number).
+    pub carrier_reference: Option<String>,
 }
 
 /// A letter sent on a day, with its addressee.
@@ -47,7 +49,8 @@ pub struct SentLetter {
 }
 
 const DOCUMENT_COLUMNS: &str = "a.id, a.step, a.channel, a.sent_on, a.sent_at, a.document_path, \
-    a.document_sha256, a.message_id, a.registered_number, a.acknowledged_on, a.invoices";
+    a.document_sha256, a.message_id, a.registered_number, a.acknowledged_on, a.invoices, \
+    a.carrier_reference";
 
 fn date_of(id: i64, column: &str, text: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
@@ -79,6 +82,7 @@ fn document_from_row(row: &sqlx::any::AnyRow) -> Result<SentDocument> {
             .transpose()?,
         invoices: serde_json::from_str(&invoices)
             .map_err(|e| StoreError::Corrupt(format!("action {id}: invoices: {e}")))?,
+        carrier_reference: row.try_get("carrier_reference")?,
     })
 }
 
@@ -102,7 +106,9 @@ impl Store {
         rows.iter().map(document_from_row).collect()
     }
 
-    /// The letters sent on `day` (registered ones only when asked), in the order they were sent.
+    /// The letters sent on `day` that we print and post ourselves (registered ones only when
+    /// asked), in the order they were sent: those handed to the postal provider
+    /// (`carrier_reference` set) are left out of the print batch and the post-office list.
     pub async fn letters_sent_on(
         &self,
         creditor: CreditorId,
@@ -118,7 +124,7 @@ impl Store {
             "SELECT {DOCUMENT_COLUMNS}, c.code, c.name, c.address FROM actions a \
              JOIN customers c ON c.id = a.customer_id \
              WHERE a.creditor_id = $1 AND a.sent_on = $2 AND a.status = 'sent' AND a.channel IN {channels} \
-             ORDER BY a.id"
+             AND a.carrier_reference IS NULL ORDER BY a.id"
         ))
         .bind(creditor.0)
         .bind(day.to_string())
@@ -153,7 +159,7 @@ impl Store {
         let row = sqlx::query(
             "UPDATE actions SET updated_at = $1 WHERE id = $2 AND creditor_id = $3 \
              RETURNING id, customer_id, status, step, channel, sent_on, sent_at, document_path, \
-             document_sha256, message_id, registered_number, acknowledged_on, invoices",
+             document_sha256, message_id, registered_number, acknowledged_on, invoices, carrier_reference",
         )
         .bind(now_text())
         .bind(reference)

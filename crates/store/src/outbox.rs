@@ -84,6 +84,9 @@ pub enum Delivery {
         message_id: Option<String>,
         document_sha256: String,
         document_path: Option<String>,
+        /// A letter handed to a postal provider: the reference it gave (a tracking number),
+        /// also recorded as the registered-letter number of a registered letter.
+        carrier_reference: Option<String>,
     },
     /// Worth trying again later (SMTP 4xx, connection trouble).
     Temporary { error: String },
@@ -547,11 +550,16 @@ impl Store {
                     message_id,
                     document_sha256,
                     document_path,
+                    carrier_reference,
                 } => {
+                    let registered = carrier_reference
+                        .as_ref()
+                        .filter(|_| action.channel.starts_with("registered_letter"));
                     sqlx::query(
                         "UPDATE actions SET status = 'sent', sent_at = $1, message_id = $2, document_sha256 = $3, \
                          document_path = $4, attempts = attempts + 1, claimed_by = NULL, in_doubt = 0, \
-                         last_error = NULL, next_attempt_at = NULL, updated_at = $5, sent_on = $8 \
+                         last_error = NULL, next_attempt_at = NULL, updated_at = $5, sent_on = $8, \
+                         carrier_reference = $9, registered_number = COALESCE($10, registered_number) \
                          WHERE id = $6 AND creditor_id = $7 AND status = 'sending'",
                     )
                     .bind(now.clone())
@@ -562,6 +570,8 @@ impl Store {
                     .bind(action.id)
                     .bind(creditor.0)
                     .bind(today.to_string())
+                    .bind(carrier_reference.clone())
+                    .bind(registered.cloned())
                     .execute(&mut *tx)
                     .await?;
                     append(
@@ -581,6 +591,7 @@ impl Store {
                                 "message_id": message_id,
                                 "document_sha256": document_sha256,
                                 "document_path": document_path,
+                                "carrier_reference": carrier_reference,
                             }),
                         ),
                     )

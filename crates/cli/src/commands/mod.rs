@@ -98,7 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             at,
         } => law::waive(&store, creditor, &invoice, &reason, at).await,
         Command::Backup { file } => admin::backup(&store, &file).await,
-        Command::Serve(args) => web::serve(&store, creditor, args).await,
+        Command::Serve(args) => web::serve(&store, creditor, &url, args).await,
         Command::User(UserCommand::Add {
             email,
             role,

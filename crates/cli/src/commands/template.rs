@@ -58,12 +58,29 @@ fn target(t: &TemplateTarget) -> anyhow::Result<(TemplateKey, Channel)> {
         .ok_or_else(|| anyhow::anyhow!("--lang \"{}\" is not a language: fr, en", t.lang))?;
     let part = Part::parse(&t.part).ok_or_else(|| {
         anyhow::anyhow!(
-            "--part \"{}\" is not a part: subject, body, letter, text, html",
+            "--part \"{}\" is not a part: subject, body, letter, text, html, sms",
             t.part
         )
     })?;
+    // An SMS's content is its own part: the default part (body) names it there.
+    let part = if channel == Channel::Sms && part == Part::Body {
+        Part::Sms
+    } else {
+        part
+    };
     let email = channel == Channel::Email;
     match (email, part) {
+        // An SMS has its own part; the step's subject is shared with it (the default SMS
+        // includes it).
+        _ if channel == Channel::Sms && !matches!(part, Part::Sms | Part::Subject) => {
+            anyhow::bail!(
+                "an SMS is made of --part sms (and the step's subject it includes), not {}",
+                part.as_str()
+            )
+        }
+        (_, Part::Sms) if channel != Channel::Sms => {
+            anyhow::bail!("--part sms belongs to SMS: use --channel sms")
+        }
         (true, Part::Letter) => {
             anyhow::bail!("--part letter belongs to letters: use --channel letter")
         }
@@ -164,6 +181,12 @@ pub async fn run(
                 .save_template(creditor.id, &id_of(key), Some(&source), &note)
                 .await?;
             println!("{} saved as version {version}", key.name());
+            // Saved, but said: an SMS beyond two segments costs more and reads worse.
+            if let Some(warning) =
+                templates.sms_warning(TemplateKey::new(key.step, key.language, Part::Sms))
+            {
+                eprintln!("warning: {warning}");
+            }
         }
         TemplateCommand::Reset { target: t } => {
             let (key, _) = target(&t)?;
@@ -221,6 +244,9 @@ fn preview_bytes(templates: &Templates, data: &LetterData, out: &Path) -> anyhow
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
+    if data.channel == Channel::Sms {
+        return Ok(templates.render(Part::Sms, data)?.into_bytes());
+    }
     Ok(match extension.as_str() {
         "pdf" => render_letter_pdf(data, templates)?,
         "html" => templates.render_message(data)?.html.into_bytes(),

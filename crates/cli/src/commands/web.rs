@@ -18,6 +18,7 @@ pub const DEMO_EMAIL: &str = "demo@relance.example";
 pub async fn serve(
     store: &Store,
     wanted: Option<&str>,
+    database_url: &str,
     args: ServeArgs,
 ) -> anyhow::Result<ExitCode> {
     let mut demo_login = None;
@@ -70,8 +71,10 @@ pub async fn serve(
             secure_cookies: args.secure_cookies,
             ..ServerOptions::default()
         },
-        schedule: (!args.no_scheduler)
-            .then(|| relance_server::scheduler::Schedule::daily(args.run_at, delivery)),
+        schedule: (!args.no_scheduler).then(|| {
+            relance_server::scheduler::Schedule::daily(args.run_at, delivery)
+                .with_database_url(database_url)
+        }),
     };
     relance_server::serve(store.clone(), config).await?;
     Ok(ExitCode::SUCCESS)

@@ -34,6 +34,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("preview_customer", "Client de l'aperçu (code)", "Customer for the preview (code)"),
     ("sample_data", "vide : données d'exemple", "empty: sample data"),
     ("preview_email", "Aperçu de l'e-mail", "Preview the e-mail"),
+    ("preview_sms", "Aperçu du SMS", "Preview the SMS"),
     ("preview_letter", "Aperçu de la lettre PDF", "Preview the PDF letter"),
     ("preview", "Aperçu", "Preview"),
     ("version_note", "Note de version (facultative)", "Version note (optional)"),

@@ -58,6 +58,7 @@ fn channels_of(part: Part) -> &'static [&'static str] {
     match part {
         Part::Text | Part::Html => &["email"],
         Part::Letter => &["letter"],
+        Part::Sms => &["sms"],
         Part::Subject | Part::Body => &["email", "letter"],
     }
 }
@@ -380,19 +381,15 @@ pub async fn preview(
     session.check_csrf(&form.csrf)?;
     let key = key_of(&step, &language, &part)?;
     let lang = Lang::of(&headers);
-    let letter = match form.format.as_str() {
-        "letter" => true,
-        "email" | "" => false,
+    let (channel, letter, sms) = match form.format.as_str() {
+        "letter" => (Channel::Letter, true, false),
+        "sms" => (Channel::Sms, false, true),
+        "email" | "" => (Channel::Email, false, false),
         other => {
             return Err(WebError::BadRequest(format!(
-                "format \"{other}\": email or letter"
+                "format \"{other}\": email, letter or sms"
             )))
         }
-    };
-    let channel = if letter {
-        Channel::Letter
-    } else {
-        Channel::Email
     };
     let mut templates: Templates = templates_for(state.store(), creditor.id)
         .await
@@ -421,6 +418,22 @@ pub async fn preview(
                     }
                     Err(e) => Err(e.to_string()),
                 }
+            } else if sms {
+                templates
+                    .render(Part::Sms, &data)
+                    .map(|text| {
+                        let warning = templates.sms_warning(key);
+                        (
+                            relance_render::RenderedMessage {
+                                subject: String::new(),
+                                text,
+                                html: String::new(),
+                                letter: String::new(),
+                            },
+                            warning.or(note),
+                        )
+                    })
+                    .map_err(|e| e.to_string())
             } else {
                 templates
                     .render_message(&data)
