@@ -8,6 +8,7 @@
 //!
 //! Every query is scoped by a creditor id: a row never leaks from one tenant to another.
 
+mod bulk;
 mod db;
 mod error;
 
