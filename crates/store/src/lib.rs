@@ -23,6 +23,7 @@ pub mod law;
 pub mod letters;
 pub mod matching;
 pub mod outbox;
+mod payment_writes;
 pub mod payments;
 pub mod policies;
 pub mod reports;
