@@ -13,6 +13,7 @@ use relance_core::ledger::{allocate, ItemKind, OpenInvoice};
 use relance_core::money::{Currency, Money};
 use sqlx::{Any, Row, Transaction};
 
+use crate::bulk::SuspendedIndexes;
 use crate::customers::{
     customer_from_row, join_list, CustomerFields, CustomerRecord, CUSTOMER_COLUMNS,
 };
@@ -80,6 +81,10 @@ pub struct InvoiceImport {
     /// The creditor had no item when the import began: nothing can exist to compare with, so
     /// batches skip the lookup (the first import of a ledger is the large one).
     ledger_was_empty: bool,
+    /// Whether the first full batch looked for empty tables whose indexes to set aside.
+    bulk_checked: bool,
+    /// Indexes dropped for a first, large load; built again before the commit.
+    suspended: Vec<SuspendedIndexes>,
 }
 
 impl Store {
@@ -132,6 +137,8 @@ impl Store {
             changed_customers: HashSet::new(),
             summary: ImportSummary::default(),
             ledger_was_empty: items_before == 0,
+            bulk_checked: false,
+            suspended: Vec::new(),
         })
     }
 }
@@ -149,6 +156,9 @@ impl InvoiceImport {
     /// Writes what is left, applies available credits, logs the import and commits.
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         self.flush().await?;
+        for indexes in std::mem::take(&mut self.suspended) {
+            indexes.restore(&mut self.tx).await?;
+        }
         self.apply_credits().await?;
         // Every customer whose ledger changed gets its case planned at the next run.
         let changed: Vec<i64> = self.changed_customers.iter().copied().collect();
@@ -181,6 +191,17 @@ impl InvoiceImport {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.batch);
+        if self.ledger_was_empty && !self.bulk_checked && batch.len() >= BATCH {
+            // A large first load: build the indexes once at the end rather than row by row.
+            self.bulk_checked = true;
+            for table in ["customers", "items"] {
+                let indexes =
+                    SuspendedIndexes::suspend_if_empty(&mut self.tx, self.backend, table).await?;
+                if !indexes.is_empty() {
+                    self.suspended.push(indexes);
+                }
+            }
+        }
         self.summary.rows += batch.len() as u64;
         self.upsert_customers(&batch).await?;
         let existing = if self.ledger_was_empty {

@@ -8,6 +8,7 @@
 //!
 //! Every query is scoped by a creditor id: a row never leaks from one tenant to another.
 
+mod bulk;
 mod db;
 mod error;
 
@@ -23,6 +24,7 @@ pub mod law;
 pub mod letters;
 pub mod matching;
 pub mod outbox;
+mod payment_writes;
 pub mod payments;
 pub mod policies;
 pub mod reports;

@@ -17,10 +17,10 @@ use relance_core::matching::{
 use relance_core::money::{Currency, Money};
 use sqlx::{Any, Row, Transaction};
 
-use crate::db::now_text;
 use crate::error::{Result, StoreError};
 use crate::events::{append, NewEvent};
 use crate::imports::{open_invoices, write_allocation};
+use crate::payment_writes::{OpenInvoices, PaymentRow};
 use crate::payments::PaymentRecord;
 use crate::Store;
 
@@ -30,6 +30,8 @@ pub(crate) struct MatchIndex {
     by_number: HashMap<String, Vec<(String, CustomerId)>>,
     /// Normalised customer name → customers with that name.
     by_name: HashMap<String, Vec<CustomerId>>,
+    /// Payer IBAN → the customers earlier payments from it went to (learnt as the import goes).
+    by_iban: HashMap<String, Vec<CustomerId>>,
     codes: HashMap<CustomerId, String>,
 }
 
@@ -66,11 +68,38 @@ impl MatchIndex {
             by_name.entry(normalise_name(&name)).or_default().push(id);
             codes.insert(id, row.try_get("code")?);
         }
-        Ok(MatchIndex {
+        let rows = sqlx::query(
+            "SELECT DISTINCT payer_iban, customer_id FROM payments WHERE creditor_id = $1 \
+             AND payer_iban IS NOT NULL AND payer_iban <> '' AND customer_id IS NOT NULL",
+        )
+        .bind(creditor.0)
+        .fetch_all(&mut **tx)
+        .await?;
+        let mut index = MatchIndex {
             by_number,
             by_name,
+            by_iban: HashMap::new(),
             codes,
-        })
+        };
+        for row in rows {
+            index.learn_iban(
+                &row.try_get::<String, _>("payer_iban")?,
+                CustomerId(row.try_get("customer_id")?),
+            );
+        }
+        Ok(index)
+    }
+
+    /// Remembers that a payment from `iban` went to `customer` (the payments of this import
+    /// count for the next credits, as they would have if each had been committed on its own).
+    pub(crate) fn learn_iban(&mut self, iban: &str, customer: CustomerId) {
+        if iban.is_empty() {
+            return;
+        }
+        let customers = self.by_iban.entry(iban.to_string()).or_default();
+        if !customers.contains(&customer) {
+            customers.push(customer);
+        }
     }
 }
 
@@ -78,9 +107,6 @@ impl MatchIndex {
 pub(crate) struct Match {
     pub customer: (CustomerId, String),
     pub decision: MatchDecision,
-    /// The customer's open invoices as loaded for the decision (empty when not loaded), so the
-    /// allocation does not load them again.
-    pub open: Vec<relance_core::ledger::OpenInvoice>,
 }
 
 /// Applies the rules, strongest first; `None` when nothing points at any customer.
@@ -88,6 +114,7 @@ pub(crate) async fn match_credit(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
     index: &MatchIndex,
+    cache: &mut OpenInvoices,
     record: &PaymentRecord,
 ) -> Result<Option<Match>> {
     let code = |id: CustomerId| index.codes.get(&id).cloned().unwrap_or_default();
@@ -111,7 +138,7 @@ pub(crate) async fn match_credit(
     if customers.len() == 1 {
         let customer = customers[0];
         let numbers: Vec<String> = named.into_iter().map(|(n, _)| n).collect();
-        let (candidates, open) = candidates(tx, creditor, customer).await?;
+        let candidates = candidates(tx, creditor, cache, customer).await?;
         let decision = decide(
             CustomerEvidence::InvoiceNumbers,
             record.amount,
@@ -121,21 +148,13 @@ pub(crate) async fn match_credit(
         return Ok(Some(Match {
             customer: (customer, code(customer)),
             decision,
-            open,
         }));
     }
     // 2. The payer's IBAN, learnt from this customer's earlier payments.
     if let Some(iban) = record.payer_iban.as_deref().filter(|i| !i.is_empty()) {
-        let rows = sqlx::query(
-            "SELECT DISTINCT customer_id FROM payments WHERE creditor_id = $1 AND payer_iban = $2 AND customer_id IS NOT NULL",
-        )
-        .bind(creditor.0)
-        .bind(iban)
-        .fetch_all(&mut **tx)
-        .await?;
-        if rows.len() == 1 {
-            let customer = CustomerId(rows[0].try_get("customer_id")?);
-            let (candidates, open) = candidates(tx, creditor, customer).await?;
+        if let Some([customer]) = index.by_iban.get(iban).map(Vec::as_slice) {
+            let customer = *customer;
+            let candidates = candidates(tx, creditor, cache, customer).await?;
             let decision = decide(
                 CustomerEvidence::LearntIban,
                 record.amount,
@@ -145,19 +164,17 @@ pub(crate) async fn match_credit(
             return Ok(Some(Match {
                 customer: (customer, code(customer)),
                 decision,
-                open,
             }));
         }
     }
     // 3. The payer's name, when it is one customer's only.
     if let Some(name) = record.payer_name.as_deref() {
         if let Some([customer]) = index.by_name.get(&normalise_name(name)).map(Vec::as_slice) {
-            let (candidates, open) = candidates(tx, creditor, *customer).await?;
+            let candidates = candidates(tx, creditor, cache, *customer).await?;
             let decision = decide(CustomerEvidence::PayerName, record.amount, &[], &candidates);
             return Ok(Some(Match {
                 customer: (*customer, code(*customer)),
                 decision,
-                open,
             }));
         }
     }
@@ -171,7 +188,6 @@ pub(crate) async fn match_credit(
                 confidence: 40,
                 reason: "the remittance names invoices of several customers".into(),
             },
-            open: Vec::new(),
         }));
     }
     Ok(None)
@@ -180,28 +196,27 @@ pub(crate) async fn match_credit(
 async fn candidates(
     tx: &mut Transaction<'static, Any>,
     creditor: CreditorId,
+    cache: &mut OpenInvoices,
     customer: CustomerId,
-) -> Result<(Vec<Candidate>, Vec<relance_core::ledger::OpenInvoice>)> {
-    let open = open_invoices(tx, creditor, customer).await?;
-    let candidates = open
+) -> Result<Vec<Candidate>> {
+    Ok(cache
+        .of(tx, creditor, customer)
+        .await?
         .iter()
         .map(|i| Candidate {
             number: i.number.clone(),
             open: i.open,
         })
-        .collect();
-    Ok((candidates, open))
+        .collect())
 }
 
-/// Stores a credit nobody could match with enough confidence: unallocated, status `unmatched`.
-pub(crate) async fn queue_for_person(
-    tx: &mut Transaction<'static, Any>,
-    creditor: CreditorId,
-    source: &str,
+/// The row of a credit nobody could match with enough confidence: unallocated, status
+/// `unmatched`, with the best suggestion for the person who will decide.
+pub(crate) fn queued_row(
     record: &PaymentRecord,
     fingerprint: &str,
     suggestion: Option<Match>,
-) -> Result<()> {
+) -> Result<PaymentRow> {
     let amount = record.amount.to_minor()?;
     let (suggested, confidence, reason) = match &suggestion {
         Some(m) => (
@@ -215,29 +230,23 @@ pub(crate) async fn queue_for_person(
             "no invoice number, known IBAN or customer name in the entry".to_string(),
         ),
     };
-    sqlx::query(
-        "INSERT INTO payments (creditor_id, customer_id, received_on, currency, amount_minor, unallocated_minor, \
-         reference, invoice_number, bank_reference, fingerprint, source, created_at, payer_name, payer_iban, \
-         status, confidence, match_reason, suggested_customer_id) \
-         VALUES ($1, NULL, $2, $3, $4, $4, $5, NULL, $6, $7, $8, $9, $10, $11, 'unmatched', $12, $13, $14)",
-    )
-    .bind(creditor.0)
-    .bind(record.date.to_string())
-    .bind(record.amount.currency.code().to_string())
-    .bind(amount)
-    .bind(&record.reference)
-    .bind(&record.bank_reference)
-    .bind(fingerprint)
-    .bind(source)
-    .bind(now_text())
-    .bind(&record.payer_name)
-    .bind(&record.payer_iban)
-    .bind(confidence)
-    .bind(&reason)
-    .bind(suggested)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    Ok(PaymentRow {
+        customer_id: None,
+        received_on: record.date.to_string(),
+        currency: record.amount.currency.code().to_string(),
+        amount_minor: amount,
+        unallocated_minor: amount,
+        reference: record.reference.clone(),
+        invoice_number: None,
+        bank_reference: record.bank_reference.clone(),
+        fingerprint: fingerprint.to_string(),
+        payer_name: record.payer_name.clone(),
+        payer_iban: record.payer_iban.clone(),
+        status: "unmatched",
+        confidence,
+        match_reason: reason,
+        suggested_customer_id: suggested,
+    })
 }
 
 /// A payment waiting in the reconciliation queue.

@@ -5,14 +5,14 @@ use relance_core::ids::{CreditorId, CustomerId, ItemId};
 use relance_core::ledger::allocate_to;
 use relance_core::matching::AUTO_ALLOCATE_AT;
 
-use crate::matching::{match_credit, queue_for_person, MatchIndex};
+use crate::matching::{match_credit, queued_row, MatchIndex};
+use crate::payment_writes::{OpenInvoices, PaymentRow, PendingWrites, FLUSH_EVERY};
 use relance_core::money::Money;
 use sqlx::Row;
 
 use crate::db::now_text;
 use crate::error::{Result, StoreError};
-use crate::events::{append, NewEvent};
-use crate::imports::{open_invoices, write_allocation};
+use crate::events::NewEvent;
 use crate::Store;
 
 /// One payment read from a file.
@@ -107,6 +107,9 @@ impl Store {
             .await?;
         // Loaded on the first credit that names neither customer nor invoice (bank statements).
         let mut index: Option<MatchIndex> = None;
+        let mut cache = OpenInvoices::default();
+        let mut pending = PendingWrites::default();
+        let backend = self.backend();
         let mut touched: Vec<CustomerId> = Vec::new();
         let mut touched_set: std::collections::HashSet<CustomerId> =
             std::collections::HashSet::new();
@@ -116,6 +119,9 @@ impl Store {
                 summary.duplicates += 1;
                 continue;
             }
+            if pending.len() >= FLUSH_EVERY {
+                pending.flush(&mut tx, backend, creditor, source).await?;
+            }
             let named_in_file = record
                 .customer_code
                 .as_deref()
@@ -124,28 +130,24 @@ impl Store {
                     .invoice_number
                     .as_deref()
                     .is_some_and(|n| !n.is_empty());
-            let (customer, named, confidence, reason, loaded) = if named_in_file {
+            let (customer, named, confidence, reason) = if named_in_file {
                 let Some(customer) =
                     resolve_customer(&mut tx, creditor, record, &mut problems).await?
                 else {
                     continue;
                 };
                 let named: Vec<String> = record.invoice_number.iter().cloned().collect();
-                (
-                    customer,
-                    named,
-                    100u8,
-                    "named in the file".to_string(),
-                    None,
-                )
+                (customer, named, 100u8, "named in the file".to_string())
             } else {
                 if index.is_none() {
+                    // The IBANs learnt so far include this import's payments: write them first.
+                    pending.flush(&mut tx, backend, creditor, source).await?;
                     index = Some(MatchIndex::load(&mut tx, creditor).await?);
                 }
                 let Some(index) = index.as_ref() else {
                     continue;
                 };
-                match match_credit(&mut tx, creditor, index, record).await? {
+                match match_credit(&mut tx, creditor, index, &mut cache, record).await? {
                     Some(m) if m.decision.confidence >= AUTO_ALLOCATE_AT => {
                         summary.matched_automatically += 1;
                         (
@@ -153,20 +155,11 @@ impl Store {
                             m.decision.invoices,
                             m.decision.confidence,
                             m.decision.reason,
-                            Some(m.open),
                         )
                     }
                     suggestion => {
                         if problems.is_empty() {
-                            queue_for_person(
-                                &mut tx,
-                                creditor,
-                                source,
-                                record,
-                                &fingerprint,
-                                suggestion,
-                            )
-                            .await?;
+                            pending.payment(queued_row(record, &fingerprint, suggestion)?);
                             summary.to_reconcile += 1;
                             summary.created += 1;
                         }
@@ -181,51 +174,36 @@ impl Store {
             if touched_set.insert(customer.0) {
                 touched.push(customer.0);
             }
-            // Loaded a moment ago by the matching, in this transaction: still current.
-            let open = match loaded {
-                Some(open) => open,
-                None => open_invoices(&mut tx, creditor, customer.0).await?,
-            };
+            if let (Some(index), Some(iban)) = (index.as_mut(), record.payer_iban.as_deref()) {
+                index.learn_iban(iban, customer.0);
+            }
+            let open = cache.of(&mut tx, creditor, customer.0).await?.to_vec();
             let named_refs: Vec<&str> = named.iter().map(String::as_str).collect();
             let plan = allocate_to(record.amount, &named_refs, &open);
             let unallocated = plan.unallocated.to_minor()?;
-            let payment_id: i64 = sqlx::query_scalar(
-                "INSERT INTO payments (creditor_id, customer_id, received_on, currency, amount_minor, unallocated_minor, \
-                 reference, invoice_number, bank_reference, fingerprint, source, created_at, payer_name, payer_iban, \
-                 status, confidence, match_reason) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'matched', $15, $16) RETURNING id",
-            )
-            .bind(creditor.0)
-            .bind(customer.0 .0)
-            .bind(record.date.to_string())
-            .bind(record.amount.currency.code().to_string())
-            .bind(record.amount.to_minor()?)
-            .bind(unallocated)
-            .bind(&record.reference)
-            .bind(&record.invoice_number)
-            .bind(&record.bank_reference)
-            .bind(&fingerprint)
-            .bind(source)
-            .bind(now_text())
-            .bind(&record.payer_name)
-            .bind(&record.payer_iban)
-            .bind(i64::from(confidence))
-            .bind(&reason)
-            .fetch_one(&mut *tx)
-            .await?;
+            pending.payment(PaymentRow {
+                customer_id: Some(customer.0 .0),
+                received_on: record.date.to_string(),
+                currency: record.amount.currency.code().to_string(),
+                amount_minor: record.amount.to_minor()?,
+                unallocated_minor: unallocated,
+                reference: record.reference.clone(),
+                invoice_number: record.invoice_number.clone(),
+                bank_reference: record.bank_reference.clone(),
+                fingerprint: fingerprint.clone(),
+                payer_name: record.payer_name.clone(),
+                payer_iban: record.payer_iban.clone(),
+                status: "matched",
+                confidence: i64::from(confidence),
+                match_reason: reason.clone(),
+                suggested_customer_id: None,
+            });
             let mut described = Vec::new();
+            let mut allocated = Vec::with_capacity(plan.allocations.len());
             for (item, amount) in &plan.allocations {
                 let minor = amount.to_minor()?;
-                write_allocation(
-                    &mut tx,
-                    creditor,
-                    *item,
-                    Some(payment_id),
-                    None,
-                    minor,
-                    record.date,
-                )
-                .await?;
+                pending.allocation(&fingerprint, *item, minor, record.date.to_string());
+                allocated.push((*item, minor));
                 summary.allocated_minor += minor;
                 if let Some(inv) = open.iter().find(|o| o.id == *item) {
                     let settled = amount.amount >= inv.open.amount;
@@ -237,6 +215,7 @@ impl Store {
                     ));
                 }
             }
+            cache.allocated(customer.0, &allocated);
             summary.unallocated_minor += unallocated;
             let mut text = format!(
                 "payment of {} received from {} (ref. {})",
@@ -251,9 +230,9 @@ impl Store {
             if !named_in_file {
                 text.push_str(&format!(" [matched {confidence} %: {reason}]"));
             }
-            append(
-                &mut *tx,
-                &NewEvent {
+            pending.event(
+                &fingerprint,
+                NewEvent {
                     creditor,
                     customer: Some(customer.0),
                     item: plan.allocations.first().map(|(i, _)| *i),
@@ -261,7 +240,7 @@ impl Store {
                     occurred_on: record.date,
                     summary: text.clone(),
                     data: serde_json::json!({
-                        "payment_id": payment_id,
+                        "payment_id": serde_json::Value::Null,
                         "amount": record.amount.to_plain_string(),
                         "currency": record.amount.currency.code(),
                         "allocations": plan.allocations.iter().map(|(i, m)| serde_json::json!({"item_id": i.0, "amount": m.to_plain_string()})).collect::<Vec<_>>(),
@@ -270,11 +249,11 @@ impl Store {
                         "match": reason,
                     }),
                 },
-            )
-            .await?;
+            );
             summary.created += 1;
             summary.lines.push(format!("{} {text}", record.date));
         }
+        pending.flush(&mut tx, backend, creditor, source).await?;
         if !problems.is_empty() {
             tx.rollback().await?;
             return Ok(PaymentImport::Refused(problems));

@@ -560,3 +560,95 @@ on_both_databases!(
         );
     }
 );
+
+/// The secondary indexes of a table, by name, as the database lists them.
+async fn index_names(store: &Store, table: &str) -> Vec<String> {
+    let sql = match store.backend() {
+        relance_store::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name"
+        }
+        relance_store::Backend::Postgres => {
+            "SELECT CAST(indexname AS TEXT) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 ORDER BY indexname"
+        }
+    };
+    sqlx::query_scalar(sql)
+        .bind(table)
+        .fetch_all(store.pool())
+        .await
+        .expect("index list")
+}
+
+fn bulk(n: u64) -> Vec<InvoiceRecord> {
+    (0..n)
+        .map(|i| {
+            invoice(
+                i + 2,
+                &format!("B-{i:05}"),
+                &format!("K{}", i % 37),
+                if i % 2 == 0 {
+                    "2026-01-15"
+                } else {
+                    "2026-04-15"
+                },
+                "10.50",
+                if i % 5 == 0 { "10.50" } else { "0" },
+            )
+        })
+        .collect()
+}
+
+on_both_databases!(
+    a_large_first_import_builds_its_indexes_once_and_keeps_them,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        let items_before = index_names(&store, "items").await;
+        let customers_before = index_names(&store, "customers").await;
+        assert!(items_before.len() >= 4, "{items_before:?}");
+
+        // A large first load that fails leaves the schema exactly as it was.
+        let mut session = store
+            .begin_invoice_import(c, "big.csv", d("2026-03-01"))
+            .await
+            .expect("begin");
+        for r in bulk(2_500) {
+            session.push(r).await.expect("push");
+        }
+        session.rollback().await.expect("rollback");
+        assert_eq!(index_names(&store, "items").await, items_before);
+        assert_eq!(index_names(&store, "customers").await, customers_before);
+        assert_eq!(store.count_customers(c).await.expect("count"), 0);
+
+        // The same load committed: every row, every index, and the indexes answer queries.
+        let summary = import(&store, c, bulk(2_500)).await;
+        assert_eq!(summary.created, 2_500);
+        assert_eq!(summary.customers_created, 37);
+        assert_eq!(index_names(&store, "items").await, items_before);
+        assert_eq!(index_names(&store, "customers").await, customers_before);
+        let open = store
+            .invoice_lines(c, &InvoiceFilter::default())
+            .await
+            .expect("lines");
+        assert_eq!(open.len(), 2_500);
+        assert_eq!(open_of(&store, c, "B-00001").await, "10.50");
+        assert_eq!(open_of(&store, c, "B-00005").await, "0.00");
+        let open_rows: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM items WHERE creditor_id = $1 AND open_minor <> 0",
+        )
+        .bind(c.0)
+        .fetch_one(store.pool())
+        .await
+        .expect("count");
+        assert_eq!(open_rows, 2_000);
+
+        // A second import meets a full ledger: it updates in place, indexes untouched.
+        let mut changed = bulk(1_200);
+        changed[3].total = eur("99.00");
+        let again = import(&store, c, changed).await;
+        assert_eq!(
+            (again.created, again.updated, again.unchanged),
+            (0, 1, 1_199)
+        );
+        assert_eq!(index_names(&store, "items").await, items_before);
+    }
+);

@@ -1,0 +1,92 @@
+//! Loading a large first ledger fast: secondary indexes set aside, then built once.
+//!
+//! A first import of a million invoices into an empty ledger spent most of its time keeping five
+//! B-tree indexes in order row by row (the customer index is keyed by customer, so every insert
+//! lands on a random page). Building an index once over a full table is a sort, several times
+//! cheaper. So when an import meets an empty table and has enough rows to be worth it, it drops
+//! the table's secondary indexes inside its own transaction and re-creates them from their own
+//! definitions before it commits. Both engines have transactional DDL: a failed import rolls the
+//! drops back with everything else, and no other session ever sees the table without its
+//! indexes (SQLite readers keep their snapshot; PostgreSQL's DROP INDEX locks the table until the
+//! commit). Indexes that back a constraint (primary key, unique) are kept: they guard the data.
+
+use sqlx::{Any, Row, Transaction};
+
+use crate::error::Result;
+use crate::Backend;
+
+/// Indexes set aside, with the statements that re-create them.
+#[derive(Debug, Default)]
+pub(crate) struct SuspendedIndexes {
+    statements: Vec<String>,
+}
+
+impl SuspendedIndexes {
+    /// Drops `table`'s secondary indexes if the table holds no row at all (of any creditor).
+    /// Returns what it set aside; nothing when the table is not empty.
+    pub(crate) async fn suspend_if_empty(
+        tx: &mut Transaction<'static, Any>,
+        backend: Backend,
+        table: &'static str,
+    ) -> Result<SuspendedIndexes> {
+        let empty: i64 = sqlx::query_scalar(&format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM {table} LIMIT 1) AS probe"
+        ))
+        .fetch_one(&mut **tx)
+        .await?;
+        if empty != 0 {
+            return Ok(SuspendedIndexes::default());
+        }
+        let rows = match backend {
+            Backend::Sqlite => {
+                // `sql` is NULL for the automatic indexes of PRIMARY KEY and UNIQUE constraints.
+                sqlx::query(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL \
+                     ORDER BY name",
+                )
+                .bind(table)
+                .fetch_all(&mut **tx)
+                .await?
+            }
+            Backend::Postgres => sqlx::query(
+                "SELECT CAST(i.indexname AS TEXT) AS name, i.indexdef AS sql FROM pg_indexes i \
+                     WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) \
+                     ORDER BY i.indexname",
+            )
+            .bind(table)
+            .fetch_all(&mut **tx)
+            .await?,
+        };
+        let mut statements = Vec::with_capacity(rows.len());
+        for row in rows {
+            let name: String = row.try_get("name")?;
+            let sql: String = row.try_get("sql")?;
+            sqlx::query(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .execute(&mut **tx)
+                .await?;
+            statements.push(sql);
+        }
+        if !statements.is_empty() {
+            tracing::debug!(
+                table,
+                indexes = statements.len(),
+                "indexes set aside for a bulk load"
+            );
+        }
+        Ok(SuspendedIndexes { statements })
+    }
+
+    /// Builds the indexes again (each in one pass over the loaded table).
+    pub(crate) async fn restore(self, tx: &mut Transaction<'static, Any>) -> Result<()> {
+        for sql in self.statements {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// True when nothing was set aside.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+}
