@@ -559,18 +559,19 @@ pub(crate) async fn open_invoices(
     .bind(customer.0)
     .fetch_all(&mut **tx)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
-            Ok(OpenInvoice {
-                id: ItemId(row.try_get("id")?),
-                number: row.try_get("number")?,
-                issue_date: parse_date(&row.try_get::<String, _>("issue_date")?)?,
-                due_date: parse_date(&row.try_get::<String, _>("due_date")?)?,
-                open: Money::from_minor(row.try_get("open_minor")?, currency),
-            })
-        })
-        .collect()
+    rows.iter().map(open_invoice_from_row).collect()
+}
+
+/// An open invoice from a row with `id, number, issue_date, due_date, currency, open_minor`.
+pub(crate) fn open_invoice_from_row(row: &sqlx::any::AnyRow) -> Result<OpenInvoice> {
+    let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
+    Ok(OpenInvoice {
+        id: ItemId(row.try_get("id")?),
+        number: row.try_get("number")?,
+        issue_date: parse_date(&row.try_get::<String, _>("issue_date")?)?,
+        due_date: parse_date(&row.try_get::<String, _>("due_date")?)?,
+        open: Money::from_minor(row.try_get("open_minor")?, currency),
+    })
 }
 
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate> {

@@ -184,23 +184,16 @@ impl PendingWrites {
             rows.push(serde_json::json!([item.0, payment, minor, on]));
             *per_item.entry(item.0).or_insert(0) += minor;
         }
-        let (insert, update) = match backend {
-            Backend::Sqlite => (
+        let insert = match backend {
+            Backend::Sqlite => {
                 "INSERT INTO allocations (creditor_id, item_id, payment_id, credit_note_id, amount_minor, allocated_on, created_at) \
-                 SELECT ?1, r.value ->> 0, r.value ->> 1, NULL, r.value ->> 2, r.value ->> 3, ?2 FROM json_each(?3) AS r",
-                "UPDATE items SET allocated_minor = allocated_minor + d.amount \
-                 FROM (SELECT r.value ->> 0 AS id, r.value ->> 1 AS amount FROM json_each(?2) AS r) AS d \
-                 WHERE items.id = d.id AND items.creditor_id = ?1",
-            ),
-            Backend::Postgres => (
+                 SELECT ?1, r.value ->> 0, r.value ->> 1, NULL, r.value ->> 2, r.value ->> 3, ?2 FROM json_each(?3) AS r"
+            }
+            Backend::Postgres => {
                 "INSERT INTO allocations (creditor_id, item_id, payment_id, credit_note_id, amount_minor, allocated_on, created_at) \
                  SELECT $1, CAST(r ->> 0 AS BIGINT), CAST(r ->> 1 AS BIGINT), NULL, CAST(r ->> 2 AS BIGINT), r ->> 3, $2 \
-                 FROM json_array_elements(CAST($3 AS JSON)) AS r",
-                "UPDATE items SET allocated_minor = items.allocated_minor + d.amount \
-                 FROM (SELECT CAST(r ->> 0 AS BIGINT) AS id, CAST(r ->> 1 AS BIGINT) AS amount \
-                 FROM json_array_elements(CAST($2 AS JSON)) AS r) AS d \
-                 WHERE items.id = d.id AND items.creditor_id = $1",
-            ),
+                 FROM json_array_elements(CAST($3 AS JSON)) AS r"
+            }
         };
         sqlx::query(insert)
             .bind(creditor.0)
@@ -208,15 +201,53 @@ impl PendingWrites {
             .bind(serde_json::Value::Array(rows).to_string())
             .execute(&mut **tx)
             .await?;
-        let deltas: Vec<serde_json::Value> = per_item
-            .into_iter()
-            .map(|(item, minor)| serde_json::json!([item, minor]))
-            .collect();
-        sqlx::query(update)
-            .bind(creditor.0)
-            .bind(serde_json::Value::Array(deltas).to_string())
-            .execute(&mut **tx)
-            .await?;
+        let deltas = serde_json::Value::Array(
+            per_item
+                .into_iter()
+                .map(|(item, minor)| serde_json::json!([item, minor]))
+                .collect(),
+        )
+        .to_string();
+        match backend {
+            Backend::Sqlite => {
+                // SQLite's planner may put json_each inside the loop over items (a million
+                // parses of the batch); a keyed temporary table makes it one lookup per row.
+                sqlx::query(
+                    "CREATE TEMP TABLE IF NOT EXISTS allocation_deltas (item_id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)",
+                )
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO allocation_deltas (item_id, amount) SELECT r.value ->> 0, r.value ->> 1 FROM json_each(?1) AS r",
+                )
+                .bind(deltas)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE items SET allocated_minor = allocated_minor + \
+                     (SELECT d.amount FROM allocation_deltas AS d WHERE d.item_id = items.id) \
+                     WHERE items.id IN (SELECT item_id FROM allocation_deltas) AND items.creditor_id = ?1",
+                )
+                .bind(creditor.0)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM allocation_deltas")
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "UPDATE items SET allocated_minor = items.allocated_minor + d.amount \
+                     FROM (SELECT CAST(r ->> 0 AS BIGINT) AS id, CAST(r ->> 1 AS BIGINT) AS amount \
+                     FROM json_array_elements(CAST($2 AS JSON)) AS r) AS d \
+                     WHERE items.id = d.id AND items.creditor_id = $1",
+                )
+                .bind(creditor.0)
+                .bind(deltas)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
         Ok(())
     }
 }
@@ -245,6 +276,71 @@ impl OpenInvoices {
             .get(&customer)
             .map(Vec::as_slice)
             .unwrap_or_default())
+    }
+
+    /// Loads the open invoices of many customers at once (500 customers a query); customers
+    /// already loaded are skipped, and a customer without open invoices is remembered as such.
+    pub(crate) async fn preload(
+        &mut self,
+        tx: &mut Transaction<'static, Any>,
+        backend: Backend,
+        creditor: CreditorId,
+        customers: &[CustomerId],
+    ) -> Result<()> {
+        let mut wanted: Vec<CustomerId> = customers
+            .iter()
+            .copied()
+            .filter(|c| !self.by_customer.contains_key(c))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let (aggregate, array, cast) = match backend {
+            Backend::Sqlite => ("json_group_array", "json_array", ""),
+            Backend::Postgres => ("json_agg", "json_build_array", "::text"),
+        };
+        for chunk in wanted.chunks(500) {
+            // One JSON array per query, not a row per invoice (see `MatchIndex::load`).
+            let sql = format!(
+                "SELECT {aggregate}({array}(customer_id, id, number, issue_date, due_date, currency, open_minor)){cast} \
+                 FROM items WHERE +creditor_id = {} AND customer_id IN ({}) AND kind = 'invoice' AND open_minor > 0",
+                if backend == Backend::Sqlite { "?" } else { "$1" },
+                crate::db::placeholder_list(backend, 2, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, Option<String>>(&sql).bind(creditor.0);
+            for customer in chunk {
+                query = query.bind(customer.0);
+                self.by_customer.insert(*customer, Vec::new());
+            }
+            let text = query.fetch_one(&mut **tx).await?;
+            type Row = (i64, i64, String, String, String, String, i64);
+            let rows: Vec<Row> = crate::matching::parse_json(text.as_deref())?;
+            for (customer, id, number, issue, due, currency, open) in rows {
+                let currency = relance_core::money::Currency::parse(&currency)?;
+                self.by_customer
+                    .entry(CustomerId(customer))
+                    .or_default()
+                    .push(OpenInvoice {
+                        id: ItemId(id),
+                        number,
+                        issue_date: crate::imports::parse_date(&issue)?,
+                        due_date: crate::imports::parse_date(&due)?,
+                        open: relance_core::money::Money::from_minor(open, currency),
+                    });
+            }
+        }
+        // Oldest first, as `open_invoices` orders them (an aggregate's order is not promised).
+        for customer in &wanted {
+            if let Some(list) = self.by_customer.get_mut(customer) {
+                list.sort_by(|a, b| {
+                    (a.due_date, a.issue_date, &a.number).cmp(&(
+                        b.due_date,
+                        b.issue_date,
+                        &b.number,
+                    ))
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Lowers the open amounts by what was just allocated; settled invoices leave the list.

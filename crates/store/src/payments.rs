@@ -142,7 +142,15 @@ impl Store {
                 if index.is_none() {
                     // The IBANs learnt so far include this import's payments: write them first.
                     pending.flush(&mut tx, backend, creditor, source).await?;
-                    index = Some(MatchIndex::load(&mut tx, creditor).await?);
+                    let loaded = MatchIndex::load(&mut tx, backend, creditor).await?;
+                    // The customers the rules will look at, found in memory: their open
+                    // invoices come in a few queries instead of one per credit.
+                    let mut named = Vec::new();
+                    for later in records.iter().skip(summary.rows as usize - 1) {
+                        loaded.customers_named_by(later, &mut named);
+                    }
+                    cache.preload(&mut tx, backend, creditor, &named).await?;
+                    index = Some(loaded);
                 }
                 let Some(index) = index.as_ref() else {
                     continue;

@@ -652,3 +652,84 @@ on_both_databases!(
         assert_eq!(index_names(&store, "items").await, items_before);
     }
 );
+
+on_both_databases!(
+    a_long_statement_learns_within_itself_across_its_write_batches,
+    |db: TestDb| async move {
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![
+                invoice(2, "F-K3-1", "K3", "2026-02-01", "100.00", "0"),
+                invoice(3, "F-K3-2", "K3", "2026-02-15", "250.00", "0"),
+                invoice(4, "F-K4-1", "K4", "2026-02-01", "90.00", "0"),
+            ],
+        )
+        .await;
+        // 1. Names an invoice (partial payment) from an IBAN nobody knew: the IBAN is learnt.
+        // 2. 2,100 credits nobody can place, so the import writes in several batches.
+        // 3. The same IBAN, no reference, 90.00: the open amount of F-K3-1 after the first
+        //    credit, which only an up-to-date view of this import's own allocations can see.
+        let mut records = vec![bank(
+            1,
+            "10.00",
+            "REGLT FACT F-K3-1",
+            None,
+            Some("FR7630001007941234567890185"),
+        )];
+        for i in 0..2_100 {
+            records.push(bank(i + 2, "12.34", "VIREMENT SEPA", None, None));
+        }
+        records.push(bank(
+            5_000,
+            "90.00",
+            "VIREMENT",
+            None,
+            Some("FR7630001007941234567890185"),
+        ));
+        let summary = match store
+            .import_payments(c, "long.xml", &records, d("2026-03-11"))
+            .await
+            .expect("import")
+        {
+            PaymentImport::Done(s) => s,
+            PaymentImport::Refused(p) => panic!("refused: {p:?}"),
+        };
+        assert_eq!(summary.created, 2_102);
+        assert_eq!(summary.matched_automatically, 2, "{:?}", summary.lines);
+        assert_eq!(summary.to_reconcile, 2_100);
+        assert_eq!(summary.allocated_minor, 10_000);
+        assert_eq!(open_of(&store, c, "F-K3-1").await, "0.00");
+        assert_eq!(open_of(&store, c, "F-K3-2").await, "250.00");
+        assert_eq!(open_of(&store, c, "F-K4-1").await, "90.00");
+        assert_eq!(
+            store.unmatched_payments(c).await.expect("queue").len(),
+            2_100
+        );
+        // Each payment's timeline entry names the stored payment.
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT data FROM events WHERE creditor_id = $1 AND kind = 'payment_received' ORDER BY id",
+        )
+        .bind(c.0)
+        .fetch_all(store.pool())
+        .await
+        .expect("events");
+        assert_eq!(ids.len(), 2);
+        for data in ids {
+            let value: serde_json::Value = serde_json::from_str(&data).expect("json");
+            assert!(value["payment_id"].as_i64().is_some(), "{value}");
+        }
+        // The same statement again creates nothing.
+        let again = match store
+            .import_payments(c, "long.xml", &records, d("2026-03-12"))
+            .await
+            .expect("import")
+        {
+            PaymentImport::Done(s) => s,
+            PaymentImport::Refused(p) => panic!("refused: {p:?}"),
+        };
+        assert_eq!((again.created, again.duplicates), (0, 2_102));
+    }
+);
