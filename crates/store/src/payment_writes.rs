@@ -116,7 +116,7 @@ impl PendingWrites {
             }
             events.push(event);
         }
-        crate::events::append_many(&mut **tx, backend, &events).await?;
+        crate::events::append_many(tx, backend, &events).await?;
         self.payments.clear();
         self.allocations.clear();
         Ok(())
@@ -267,9 +267,8 @@ impl OpenInvoices {
         creditor: CreditorId,
         customer: CustomerId,
     ) -> Result<&[OpenInvoice]> {
-        if !self.by_customer.contains_key(&customer) {
-            let open = open_invoices(tx, creditor, customer).await?;
-            self.by_customer.insert(customer, open);
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.by_customer.entry(customer) {
+            entry.insert(open_invoices(tx, creditor, customer).await?);
         }
         Ok(self
             .by_customer
