@@ -15,6 +15,7 @@ pub mod scheduler;
 pub mod settings;
 pub mod unsubscribe;
 
+mod aging_cache;
 pub mod api;
 
 pub mod imports;
@@ -76,6 +77,7 @@ struct Inner {
     portal_key: Vec<u8>,
     options: ServerOptions,
     dso_cache: editors::dso::DsoCache,
+    aging_cache: aging_cache::AgingCache,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             store,
             options,
             dso_cache: Default::default(),
+            aging_cache: Default::default(),
         })))
     }
 
@@ -113,6 +116,10 @@ impl AppState {
 
     pub(crate) fn dso_cache(&self) -> &editors::dso::DsoCache {
         &self.0.dso_cache
+    }
+
+    pub(crate) fn aging_cache(&self) -> &aging_cache::AgingCache {
+        &self.0.aging_cache
     }
 }
 

@@ -454,7 +454,10 @@ pub async fn dashboard(
     let t = strings(lang);
     let today = today_for(&creditor);
     let store = state.store();
-    let totals = store.aging_totals(creditor.id, today).await?;
+    let totals = state
+        .aging_cache()
+        .totals(store, creditor.id, today)
+        .await?;
     let totals: Vec<CurrencyTotals> = totals
         .iter()
         .map(|tot| {

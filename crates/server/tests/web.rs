@@ -563,6 +563,28 @@ on_both!(
             "{en}"
         );
         assert!(body.contains("Balance âgée") && body.contains("1\u{202f}373,95\u{a0}€"));
+        // The figures are cached while the ledger is unchanged, and not a moment longer: a
+        // payment imported behind the page's back shows at the next view.
+        let payment = relance_store::payments::PaymentRecord {
+            line: 2,
+            date: w.today,
+            amount: Money::eur(Decimal::new(10_000, 2)),
+            reference: "acompte".into(),
+            customer_code: Some("A1".into()),
+            invoice_number: Some("FA-1".into()),
+            bank_reference: Some("CACHE-1".into()),
+            payer_name: None,
+            payer_iban: None,
+        };
+        w.store
+            .import_payments(w.a.id, "bank.csv", &[payment], w.today)
+            .await
+            .expect("payment");
+        let (_, _, after) = w.get(&format!("/c/{}", w.a.id.0), Some(&cookie)).await;
+        assert!(
+            after.contains("data-testid=\"total\" data-value=\"1273.95\""),
+            "{after}"
+        );
     }
 );
 
