@@ -17,7 +17,11 @@ use relance_store::Store;
 type Entry = (LedgerStamp, Vec<AgingTotals>);
 
 #[derive(Default)]
-pub struct AgingCache(Mutex<HashMap<(i64, NaiveDate), Entry>>);
+pub struct AgingCache {
+    entries: Mutex<HashMap<(i64, NaiveDate), Entry>>,
+    /// Held while totals are computed: viewers arriving together wait for one computation.
+    computing: tokio::sync::Mutex<()>,
+}
 
 impl AgingCache {
     /// The creditor's aged balance on `today`, from the cache when the ledger is unchanged.
@@ -27,21 +31,29 @@ impl AgingCache {
         creditor: CreditorId,
         today: NaiveDate,
     ) -> Result<Vec<AgingTotals>, relance_store::StoreError> {
-        let stamp = store.ledger_stamp().await?;
         let key = (creditor.0, today);
-        if let Ok(map) = self.0.lock() {
-            if let Some((at, totals)) = map.get(&key) {
-                if *at == stamp {
-                    return Ok(totals.clone());
-                }
-            }
+        let stamp = store.ledger_stamp().await?;
+        if let Some(totals) = self.fresh(key, stamp) {
+            return Ok(totals);
+        }
+        let _computing = self.computing.lock().await;
+        let stamp = store.ledger_stamp().await?;
+        if let Some(totals) = self.fresh(key, stamp) {
+            return Ok(totals);
         }
         let totals = store.aging_totals(creditor, today).await?;
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.entries.lock() {
             // Other days' entries go: the cache holds today's figures only.
             map.retain(|k, _| k.1 == today);
             map.insert(key, (stamp, totals.clone()));
         }
         Ok(totals)
+    }
+
+    fn fresh(&self, key: (i64, NaiveDate), stamp: LedgerStamp) -> Option<Vec<AgingTotals>> {
+        let map = self.entries.lock().ok()?;
+        map.get(&key)
+            .filter(|(at, _)| *at == stamp)
+            .map(|(_, totals)| totals.clone())
     }
 }

@@ -127,6 +127,12 @@ pub async fn dso_charts(
     if let Some(charts) = state.dso_cache().get(key, CACHE_FOR) {
         return Ok(charts);
     }
+    // One computation at a time: fifty viewers arriving together wait for the first one's
+    // result instead of each scanning a year of the ledger.
+    let _computing = state.dso_cache().computing.lock().await;
+    if let Some(charts) = state.dso_cache().get(key, CACHE_FOR) {
+        return Ok(charts);
+    }
     let charts = compute(state, creditor, as_of).await?;
     state.dso_cache().put(key, charts.clone());
     Ok(charts)
@@ -162,9 +168,12 @@ type CacheKey = (i64, chrono::NaiveDate);
 
 /// The charts computed lately, with when.
 #[derive(Default)]
-pub struct DsoCache(
-    std::sync::Mutex<std::collections::HashMap<CacheKey, (std::time::Instant, Vec<DsoChart>)>>,
-);
+pub struct DsoCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<CacheKey, (std::time::Instant, Vec<DsoChart>)>>,
+    /// Held while a chart is computed (see [`dso_charts`]).
+    computing: tokio::sync::Mutex<()>,
+}
 
 impl DsoCache {
     fn get(
@@ -172,14 +181,14 @@ impl DsoCache {
         key: (i64, chrono::NaiveDate),
         fresh_for: std::time::Duration,
     ) -> Option<Vec<DsoChart>> {
-        let map = self.0.lock().ok()?;
+        let map = self.entries.lock().ok()?;
         map.get(&key)
             .filter(|(at, _)| at.elapsed() < fresh_for)
             .map(|(_, charts)| charts.clone())
     }
 
     fn put(&self, key: CacheKey, charts: Vec<DsoChart>) {
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.entries.lock() {
             // Yesterday's entries and stale ones go.
             map.retain(|k, (at, _)| k.1 == key.1 && at.elapsed() < CACHE_FOR);
             map.insert(key, (std::time::Instant::now(), charts));
