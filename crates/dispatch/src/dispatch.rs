@@ -347,10 +347,12 @@ async fn send_batch(
     } else {
         store.followups_by_id(creditor.id, &followup_ids).await?
     };
-    let optout_key = if followup_ids.is_empty() {
-        Vec::new()
-    } else {
-        crate::optout::optout_key(store).await?
+    // The portal's key signs the portal link of every reminder and, under another domain
+    // string, the unsubscribe link of commercial messages.
+    let optout_key = crate::optout::optout_key(store).await?;
+    let links = Links {
+        base: crate::optout::public_url(),
+        key: optout_key.clone(),
     };
     let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
     for action in &claimed {
@@ -372,6 +374,7 @@ async fn send_batch(
                 creditor,
                 context,
                 rendering,
+                &links,
                 action,
                 options.today,
                 options.postal.is_some(),
@@ -541,6 +544,12 @@ async fn deliver(
 
 /// What a message is rendered with: the creditor's templates, the rate tables and the
 /// settings page's letterhead.
+/// Where the links in messages point, and the key that signs them.
+struct Links {
+    base: String,
+    key: Vec<u8>,
+}
+
 type Rendering<'a> = (&'a Templates, &'a RateTable, &'a crate::letters::Letterhead);
 
 /// Renders one action: the e-mail (with the letter attached from the second reminder on) or
@@ -549,6 +558,7 @@ fn prepare(
     creditor: &CreditorRecord,
     context: &CustomerContext,
     (templates, rates, letterhead): Rendering<'_>,
+    links: &Links,
     action: &ClaimedAction,
     today: NaiveDate,
     postal: bool,
@@ -569,6 +579,13 @@ fn prepare(
         Some(rates),
     )?;
     letterhead.apply_to_letter(&mut data, Some(rates))?;
+    data.portal_url = Some(crate::portal_link::link(
+        &links.base,
+        &links.key,
+        creditor.id.0,
+        &context.customer.code,
+        today,
+    ));
     if channel == Channel::Sms {
         let to = context
             .customer

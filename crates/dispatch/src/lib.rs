@@ -16,6 +16,7 @@ pub mod followup;
 pub mod imports;
 pub mod letters;
 pub mod optout;
+pub mod portal_link;
 pub mod tables;
 pub mod writer_lock;
 

@@ -66,7 +66,7 @@ pub fn verify(
 }
 
 /// `application/x-www-form-urlencoded` escaping of a query value.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -201,6 +201,12 @@ async fn scenario(store: Store) {
         .iter()
         .filter(|m| m.contains("F-9"))
         .all(|m| !m.contains("/unsubscribe")));
+    // It carries the debtor portal's signed link instead.
+    assert!(mails
+        .iter()
+        .filter(|m| m.contains("F-9"))
+        .all(|m| m.contains("/portal?c=")));
+    assert!(mails.iter().any(|m| m.contains("F-9")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

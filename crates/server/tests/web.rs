@@ -640,6 +640,13 @@ on_both!(
         let (status, _, body) = w.get(&good, None).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("FA-1") && body.contains("FR7630006000011234567890189"));
+        // The link the dispatcher puts in every reminder opens the same page.
+        let sent =
+            relance_dispatch::portal_link::link("http://relance.test/", &secret, a, "A1", w.today);
+        let path = sent.strip_prefix("http://relance.test").expect("base");
+        let (status, _, from_message) = w.get(path, None).await;
+        assert_eq!(status, StatusCode::OK, "{sent}");
+        assert!(from_message.contains("FA-1"));
         // Altered: another customer with the same signature, another expiry.
         let altered = good.replace("u=A1", "u=A2");
         assert_eq!(w.get(&altered, None).await.0, StatusCode::FORBIDDEN);
