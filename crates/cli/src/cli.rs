@@ -1142,11 +1142,6 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Build a SQLite ledger of that size, then time a full planning run (`--full --dry-run`)
-    /// and a typical daily run (payments received from a share of the customers the day
-    /// after a first run); print times and peak memory of each.
-    ///
-    /// Example: relance bench run --customers 200000 --invoices 1000000
     /// Build a SQLite ledger of that size with a payment history (the `bench run` invoices,
     /// most of them settled with a habit per customer), then time payer scoring and the cash
     /// forecast of every customer and open invoice.
@@ -1161,6 +1156,11 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Build a SQLite ledger of that size, then time a full planning run (`--full --dry-run`)
+    /// and a typical daily run (payments received from a share of the customers the day
+    /// after a first run); print times and peak memory of each.
+    ///
+    /// Example: relance bench run --customers 200000 --invoices 1000000
     Run {
         #[arg(long, default_value_t = 200_000)]
         customers: usize,

@@ -528,16 +528,6 @@ impl Store {
         .await?
         .into_iter()
         .collect();
-        let overdue: HashSet<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT customer_id FROM items WHERE creditor_id = $1 AND kind = 'invoice' \
-             AND open_minor > 0 AND due_date < $2",
-        )
-        .bind(creditor.0)
-        .bind(as_of.to_string())
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
         let opted: HashSet<i64> =
             sqlx::query_scalar("SELECT customer_id FROM optouts WHERE creditor_id = $1")
                 .bind(creditor.0)
@@ -560,6 +550,19 @@ impl Store {
         .bind(cutoff.to_string())
         .fetch_all(&mut *tx)
         .await?;
+        // Which of the customers concerned (the dormant candidates, and those of the open
+        // dormant follow-ups) have an overdue invoice: looked up for them only, so a daily run
+        // does not read every open item of the ledger.
+        let mut concerned: Vec<i64> = sqlx::query_scalar(
+            "SELECT customer_id FROM followups WHERE creditor_id = $1 AND kind = 'dormant' AND status = 'open'",
+        )
+        .bind(creditor.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &rows {
+            concerned.push(row.try_get("customer_id")?);
+        }
+        let overdue = overdue_among(&mut tx, self.backend(), creditor, as_of, concerned).await?;
         for row in &rows {
             let customer: i64 = row.try_get("customer_id")?;
             let first = parse_date(&row.try_get::<String, _>("first")?)?;
@@ -926,4 +929,42 @@ fn record_of(row: &sqlx::any::AnyRow) -> Result<FollowUpRecord> {
             .unwrap_or(FollowUpStatus::Open),
         next_action_on: row.try_get("next_action_on")?,
     })
+}
+
+/// The customers of `customers` with an overdue invoice on `as_of` (one indexed lookup per
+/// thousand customers, through `items_customer`).
+async fn overdue_among(
+    tx: &mut Tx,
+    backend: crate::db::Backend,
+    creditor: CreditorId,
+    as_of: NaiveDate,
+    mut customers: Vec<i64>,
+) -> Result<HashSet<i64>> {
+    customers.sort_unstable();
+    customers.dedup();
+    let mut overdue = HashSet::new();
+    let as_of = as_of.to_string();
+    for part in customers.chunks(1000) {
+        let first = match backend {
+            crate::db::Backend::Sqlite => "?".to_string(),
+            crate::db::Backend::Postgres => "$1".to_string(),
+        };
+        let second = match backend {
+            crate::db::Backend::Sqlite => "?".to_string(),
+            crate::db::Backend::Postgres => "$2".to_string(),
+        };
+        let sql = format!(
+            "SELECT DISTINCT customer_id FROM items WHERE +creditor_id = {first} AND due_date < {second} \
+             AND kind = 'invoice' AND open_minor > 0 AND customer_id IN ({})",
+            crate::db::placeholder_list(backend, 3, part.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql)
+            .bind(creditor.0)
+            .bind(as_of.as_str());
+        for id in part {
+            query = query.bind(*id);
+        }
+        overdue.extend(query.fetch_all(&mut **tx).await?);
+    }
+    Ok(overdue)
 }
