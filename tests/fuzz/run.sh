@@ -99,7 +99,8 @@ for t in "${targets[@]}"; do
     -artifact_prefix="$artifacts" -print_final_stats=1 2>"$cache/$t.log"; then
     grep -E "^stat::number_of_executed_units|^Done [0-9]+ runs" "$cache/$t.log" | tail -1 || true
   else
-    tail -40 "$cache/$t.log" >&2
+    # The panic or sanitizer report, without libFuzzer's dump of the input's bytes.
+    grep -E -A4 "panicked at|ERROR: |SUMMARY: |^Error: " "$cache/$t.log" | cut -c1-300 | head -40 >&2
     crash=""
     if [ "$(find "$artifacts" -type f | wc -l)" -gt "$before" ]; then
       crash=$(ls -t "$artifacts"* | head -1)
