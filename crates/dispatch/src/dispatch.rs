@@ -354,6 +354,29 @@ async fn send_batch(
         base: crate::optout::public_url(),
         key: optout_key.clone(),
     };
+    // The statements of account the batch's steps send along, one per customer, as of today.
+    let mut statements: HashMap<i64, Result<Vec<u8>, String>> = HashMap::new();
+    for action in claimed
+        .iter()
+        .filter(|a| a.attach_statement && a.followup_id.is_none() && a.channel != "sms")
+    {
+        let Some(context) = contexts.get(&action.customer_id) else {
+            continue;
+        };
+        if statements.contains_key(&action.customer_id.0) {
+            continue;
+        }
+        let pdf = crate::letters::statement_pdf(
+            store,
+            creditor,
+            rendering.2,
+            &context.customer.code,
+            options.today,
+        )
+        .await
+        .map_err(|e| format!("the statement of account: {e:#}"));
+        statements.insert(action.customer_id.0, pdf);
+    }
     let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
     for action in &claimed {
         let message = match (contexts.get(&action.customer_id), action.followup_id) {
@@ -376,6 +399,7 @@ async fn send_batch(
                 rendering,
                 &links,
                 action,
+                statements.get(&action.customer_id.0),
                 options.today,
                 options.postal.is_some(),
             )
@@ -553,13 +577,16 @@ struct Links {
 type Rendering<'a> = (&'a Templates, &'a RateTable, &'a crate::letters::Letterhead);
 
 /// Renders one action: the e-mail (with the letter attached from the second reminder on) or
-/// the PDF letter.
+/// the PDF letter; with the customer's statement of account when the step asks for it (an
+/// attachment of the e-mail; the letter's last pages, posted in the same envelope).
+#[allow(clippy::too_many_arguments)]
 fn prepare(
     creditor: &CreditorRecord,
     context: &CustomerContext,
     (templates, rates, letterhead): Rendering<'_>,
     links: &Links,
     action: &ClaimedAction,
+    statement: Option<&Result<Vec<u8>, String>>,
     today: NaiveDate,
     postal: bool,
 ) -> anyhow::Result<Prepared> {
@@ -567,6 +594,17 @@ fn prepare(
         .with_context(|| format!("no template for the step \"{}\"", action.step))?;
     let channel = Channel::parse(&action.channel)
         .with_context(|| format!("unknown channel \"{}\"", action.channel))?;
+    // An SMS carries no attachment. Asked for and missing (several currencies, a store
+    // error): the message does not leave without it; the error is recorded on the action.
+    let statement: Option<&[u8]> = match (
+        action.attach_statement && channel != Channel::Sms,
+        statement,
+    ) {
+        (false, _) => None,
+        (true, Some(Ok(pdf))) => Some(pdf),
+        (true, Some(Err(e))) => anyhow::bail!("{e}"),
+        (true, None) => anyhow::bail!("the statement of account was not prepared"),
+    };
     let mut data = crate::letters::build_letter(
         creditor,
         &context.customer,
@@ -603,7 +641,13 @@ fn prepare(
         }));
     }
     if channel != Channel::Email {
-        let pdf = render_letter_pdf(&data, templates)?;
+        let letter = render_letter_pdf(&data, templates)?;
+        // One envelope: the statement's pages follow the letter's in the one document that is
+        // filed, printed in the day's batch and handed to the postal provider.
+        let pdf = match statement {
+            Some(statement) => relance_render::concat_pdfs(&[&letter, statement])?,
+            None => letter,
+        };
         let name = format!(
             "{}-{}-{}-{}",
             action.id, context.customer.code, action.step, action.channel
@@ -645,7 +689,7 @@ fn prepare(
         .cloned()
         .with_context(|| format!("{} has no e-mail address", context.customer.code))?;
     let message = templates.render_message(&data)?;
-    let attachments = if matches!(
+    let mut attachments = if matches!(
         step,
         StepId::SecondReminder | StepId::FormalNotice | StepId::Litigation
     ) {
@@ -657,6 +701,13 @@ fn prepare(
     } else {
         Vec::new()
     };
+    if let Some(statement) = statement {
+        attachments.push((
+            crate::letters::statement_file_name(&context.customer),
+            "application/pdf".to_string(),
+            statement.to_vec(),
+        ));
+    }
     let domain = from.rsplit('@').next().unwrap_or("relance.invalid");
     let message_id = format!(
         "relance.{}.{}@{domain}",

@@ -422,6 +422,29 @@ pub async fn statement_for(
     })
 }
 
+/// The statement of account as it goes with a message (a policy step's `attach_statement`):
+/// the settings page's letterhead on it, like on the letter.
+pub async fn statement_pdf(
+    store: &Store,
+    creditor: &CreditorRecord,
+    letterhead: &Letterhead,
+    customer_code: &str,
+    as_of: NaiveDate,
+) -> anyhow::Result<Vec<u8>> {
+    let mut statement = statement_for(store, creditor, customer_code, as_of).await?;
+    letterhead.apply(&mut statement.creditor);
+    Ok(relance_render::render_statement_pdf(&statement)?)
+}
+
+/// The statement's file name in an e-mail, in the customer's language.
+pub fn statement_file_name(customer: &CustomerRecord) -> String {
+    let name = match customer.language {
+        Language::Fr => "releve-de-compte",
+        Language::En => "statement-of-account",
+    };
+    format!("{name}-{}.pdf", customer.code)
+}
+
 fn penalties_of(
     table: &[RenderInvoiceLine],
     kind: CustomerKind,

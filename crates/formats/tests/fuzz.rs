@@ -3,9 +3,9 @@
 //! input that takes more than HANG_SECONDS, or on a refused input without a positioned error;
 //! the input is written to the test's temporary folder to replay.
 //!
-//! `RELANCE_FUZZ_SECONDS` sets the time per target (default 1; CI runs 20), `RELANCE_FUZZ_SEED`
-//! the random seed (default: from the clock, printed). The same targets exist for cargo-fuzz in
-//! `fuzz/` (nightly only).
+//! `RELANCE_FUZZ_SECONDS` sets the time per target (default 1; CI runs 5), `RELANCE_FUZZ_SEED`
+//! the random seed (default: from the clock, printed). The same targets run under cargo-fuzz (libFuzzer,
+//! coverage-guided) from `fuzz/`: `tests/fuzz/run.sh`, also in CI.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -269,4 +269,24 @@ fn no_input_makes_a_parser_panic_hang_or_fail_without_a_position() {
         std::panic::set_hook(hook);
     }
     println!("{}", summary.join(", "));
+}
+
+/// The seeds made here rather than read from a file (the workbook, the Factur-X PDFs), written
+/// for cargo-fuzz's seed corpus (`fuzz/seeds/TARGET/`, read by `tests/fuzz/run.sh`) when
+/// `RELANCE_FUZZ_WRITE_SEEDS=DIR` is set: `RELANCE_FUZZ_WRITE_SEEDS=$PWD/fuzz/seeds cargo test
+/// -p relance-formats --test fuzz generated_seeds`. Without it, only reads them.
+#[test]
+fn generated_seeds() {
+    let out = std::env::var_os("RELANCE_FUZZ_WRITE_SEEDS").map(PathBuf::from);
+    for target in ["xlsx", "facturx"] {
+        for (n, seed) in seeds(target).iter().enumerate() {
+            let report = run(target, seed).expect("known target");
+            assert!(unpositioned(&report).is_none(), "{target} seed {n}");
+            if let Some(out) = &out {
+                let dir = out.join(target);
+                std::fs::create_dir_all(&dir).expect("seed folder");
+                std::fs::write(dir.join(format!("generated-{n}.bin")), seed).expect("write seed");
+            }
+        }
+    }
 }

@@ -23,7 +23,9 @@ pub use model::{
     CreditorInfo, DebtorInfo, InvoiceLine, LetterData, PenaltyLines, PenaltyPeriodLine,
     PriorContact, StepId, Totals,
 };
-pub use pdf::batch::{posting_label, render_print_batch, Batch, BatchCover, BatchLetter};
+pub use pdf::batch::{
+    concat_pdfs, posting_label, render_print_batch, Batch, BatchCover, BatchLetter,
+};
 pub use pdf::litigation::{
     draft_request, render_litigation_pdf, ChronologyLine, ClaimLine, ClaimTotals, DocumentLine,
     LitigationData,

@@ -457,6 +457,9 @@ fn policy_form(csrf: &str, p: &Policy) -> String {
         if s.per_invoice_before_due {
             f.push((k("before_due"), "1".into()));
         }
+        if s.attach_statement {
+            f.push((k("attach_statement"), "1".into()));
+        }
     }
     f.iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -868,6 +871,25 @@ on_both!(
             body.contains("name=\"s1.offset_days\" value=\"30\""),
             "{body}"
         );
+        // The statement checkbox: ticked on the second reminder (the default), and saved when
+        // ticked on the first reminder too.
+        let ticked = |body: &str, step: usize| {
+            body.split(&format!("name=\"s{step}.attach_statement\""))
+                .nth(1)
+                .and_then(|rest| rest.split('>').next())
+                .is_some_and(|tag| tag.contains("checked"))
+        };
+        assert!(ticked(&body, 3), "second reminder: {body}");
+        assert!(!ticked(&body, 1), "first reminder: {body}");
+        let mut policy = w.store.policies(w.a.id).await.expect("p").remove(0);
+        policy.steps[1].attach_statement = true;
+        let (status, _, _) = w
+            .post(&page, Some(&admin), &policy_form(&csrf, &policy))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(w.store.policies(w.a.id).await.expect("p"), vec![policy]);
+        let (_, _, body) = w.get(&page, Some(&admin)).await;
+        assert!(ticked(&body, 1), "first reminder saved: {body}");
         assert_eq!(
             w.store.policies(w.b.id).await.expect("p"),
             vec![Policy::default_french()]
@@ -914,6 +936,13 @@ on_both!(policies_export_and_import, |w: World| async move {
         .map(|p| p.id)
         .collect();
     assert_eq!(ids, ["standard_fr", "vip"]);
+    // The second reminder's statement of account went out and came back in.
+    assert!(toml_text.contains("attach_statement = true"), "{toml_text}");
+    let imported = w.store.policies(w.a.id).await.expect("p").remove(1);
+    assert!(imported
+        .step("second_reminder")
+        .is_some_and(|s| s.attach_statement));
+    assert!(imported.steps.iter().filter(|s| s.attach_statement).count() == 1);
     // A file the core refuses: nothing saved, the reason shown.
     let broken = vip
         .replace("id = \"vip\"", "id = \"vip2\"")

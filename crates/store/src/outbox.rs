@@ -62,6 +62,9 @@ pub struct ClaimedAction {
     pub kind: String,
     /// The follow-up a commercial message belongs to.
     pub followup_id: Option<i64>,
+    /// The customer's statement of account goes with the message (the policy step's
+    /// `attach_statement`, copied by the run).
+    pub attach_statement: bool,
 }
 
 /// What the last check before sending decided for a claimed action.
@@ -219,11 +222,12 @@ fn claimed_from_row(row: &sqlx::any::AnyRow) -> Result<ClaimedAction> {
         attempts: row.try_get("attempts")?,
         kind: row.try_get("kind")?,
         followup_id: row.try_get("followup_id")?,
+        attach_statement: row.try_get::<i64, _>("attach_statement")? != 0,
     })
 }
 
 const CLAIMED_COLUMNS: &str =
-    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts, kind, followup_id";
+    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts, kind, followup_id, attach_statement";
 
 /// An event about one action.
 fn action_event(

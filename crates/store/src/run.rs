@@ -633,10 +633,11 @@ async fn insert_actions(
     for part in rows.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO actions (creditor_id, customer_id, idempotency_key, channel, step, notice, cycle, \
-             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at) \
+             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at, \
+             attach_statement) \
              VALUES {} ON CONFLICT (creditor_id, idempotency_key, channel) DO NOTHING \
              RETURNING idempotency_key, channel",
-            value_rows(backend, part.len(), 16)
+            value_rows(backend, part.len(), 17)
         );
         let mut query = sqlx::query(&sql);
         for (action, channel) in part {
@@ -658,7 +659,8 @@ async fn insert_actions(
                 .bind(action.amount_due.currency.code())
                 .bind(action.reason.as_str())
                 .bind(now.as_str())
-                .bind(now.as_str());
+                .bind(now.as_str())
+                .bind(i64::from(action.attach_statement));
         }
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));

@@ -509,6 +509,7 @@ fn action(
         channels: vec![channel],
         template: step.name.to_string(),
         tone: Tone::Friendly,
+        attach_statement: false,
         invoices: vec![followup.reference.clone()],
         item_ids: Vec::new(),
         amount_due: followup.amount,

@@ -63,6 +63,10 @@ pub struct PlannedAction {
     pub amount_due: Money,
     /// Why, in one English sentence, for the timeline and `--dry-run`.
     pub reason: String,
+    /// The step sends the customer's statement of account with its message
+    /// ([`Step::attach_statement`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub attach_statement: bool,
 }
 
 impl PlannedAction {
@@ -485,6 +489,7 @@ fn notice_action(
         channels: step.channels_for(case.customer.has_email),
         template: step.template.clone(),
         tone: step.tone,
+        attach_statement: step.attach_statement,
         invoices: vec![item.number.clone()],
         item_ids: vec![item.id],
         amount_due: item.open,
@@ -555,6 +560,7 @@ fn case_action(
         channels,
         template: step.template.clone(),
         tone: step.tone,
+        attach_statement: step.attach_statement,
         invoices: numbers,
         item_ids: listed.iter().map(|i| i.id).collect(),
         amount_due: Money::new(amount, case.currency),

@@ -160,6 +160,11 @@ pub struct Step {
     /// not to the case, and is skipped once the invoice is due.
     #[serde(default, skip_serializing_if = "is_false")]
     pub per_invoice_before_due: bool,
+    /// The customer's statement of account (relevé de compte: every open item and the totals,
+    /// as `relance render --statement` makes it) goes with the step's messages: attached to the
+    /// e-mail, and printed after the letter, in the same envelope.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub attach_statement: bool,
 }
 
 impl Step {
@@ -249,6 +254,7 @@ impl Policy {
                 template: id.to_string(),
                 tone,
                 per_invoice_before_due: false,
+                attach_statement: false,
             }
         }
         use Anchor::{DueDate, PreviousStep};
@@ -257,6 +263,17 @@ impl Policy {
         courtesy.per_invoice_before_due = true;
         let mut first = step("first_reminder", 1, DueDate, &[Email], Tone::Friendly);
         first.without_email = Some(vec![Letter]);
+        // The second reminder is the first firm message, after a call: the statement lets the
+        // customer check every open item (and point at a payment we have not seen) before
+        // the mise en demeure, which names only the invoices it claims.
+        let mut second = step(
+            "second_reminder",
+            4,
+            PreviousStep,
+            &[RegisteredLetter, Email],
+            Tone::Firm,
+        );
+        second.attach_statement = true;
         Policy {
             id: "standard_fr".to_string(),
             name: "Standard".to_string(),
@@ -267,13 +284,7 @@ impl Policy {
                 courtesy,
                 first,
                 step("phone_call", 4, PreviousStep, &[PhoneCall], Tone::Neutral),
-                step(
-                    "second_reminder",
-                    4,
-                    PreviousStep,
-                    &[RegisteredLetter, Email],
-                    Tone::Firm,
-                ),
+                second,
                 step(
                     "formal_notice",
                     10,

@@ -91,6 +91,37 @@ pub fn render_print_batch(
     })
 }
 
+/// One PDF holding the pages of `documents` in order: a letter and the statement of account
+/// posted in the same envelope. Each must come from this crate's writer with the same fonts
+/// (the same version of relance); the result is itself one of ours, so the print batch and the
+/// litigation file read it like any letter.
+pub fn concat_pdfs(documents: &[&[u8]]) -> Result<Vec<u8>, RenderError> {
+    let parsed: Vec<OwnPdf> = documents
+        .iter()
+        .enumerate()
+        .map(|(n, bytes)| {
+            OwnPdf::read(bytes).map_err(|e| {
+                RenderError::Data(format!("document {}: not a PDF of relance: {e}", n + 1))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let first = parsed
+        .first()
+        .ok_or_else(|| RenderError::Data("no document to put together".into()))?;
+    for (n, pdf) in parsed.iter().enumerate().skip(1) {
+        for id in FONT_OBJECTS {
+            if pdf.object(id)? != first.object(id)? {
+                return Err(RenderError::Data(format!(
+                    "document {} was typeset with other fonts than document 1",
+                    n + 1
+                )));
+            }
+        }
+    }
+    let sources: Vec<&OwnPdf> = parsed.iter().collect();
+    merge(first, &sources)
+}
+
 struct CoverWords {
     title: &'static str,
     count: &'static str,

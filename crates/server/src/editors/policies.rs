@@ -92,6 +92,7 @@ struct StepRow {
     template: String,
     tone: String,
     before_due: bool,
+    attach_statement: bool,
 }
 
 impl StepRow {
@@ -113,6 +114,7 @@ impl StepRow {
             template: step.template.clone(),
             tone: name_of(&step.tone),
             before_due: step.per_invoice_before_due,
+            attach_statement: step.attach_statement,
         }
     }
 }
@@ -153,7 +155,7 @@ impl PolicyForm {
 
     /// Reads the posted fields: `name`, `grouping`, `minimum_amount`, `currency`, `kinds`*,
     /// `tags`, `grades`*, and per row `sN.id`, `sN.offset_days`, `sN.anchor`, `sN.channels`*,
-    /// `sN.without_email`, `sN.template`, `sN.tone`, `sN.before_due`, `sN.position`,
+    /// `sN.without_email`, `sN.template`, `sN.tone`, `sN.before_due`, `sN.attach_statement`, `sN.position`,
     /// `sN.remove` (* repeated). Rows are ordered by position, then as sent; a row without an
     /// id is the empty "new step" row.
     fn from_fields(id: &str, fields: &[(String, String)]) -> PolicyForm {
@@ -194,6 +196,7 @@ impl PolicyForm {
                 "template" => row.template = v,
                 "tone" => row.tone = v,
                 "before_due" => row.before_due = !v.is_empty(),
+                "attach_statement" => row.attach_statement = !v.is_empty(),
                 "position" => *position = v,
                 "remove" => *removed = !v.is_empty(),
                 _ => {}
@@ -368,6 +371,7 @@ impl PolicyForm {
                     template,
                     tone,
                     per_invoice_before_due: row.before_due,
+                    attach_statement: row.attach_statement,
                 });
             }
         }
@@ -874,6 +878,9 @@ mod tests {
             f.push((k("tone"), s.tone.clone()));
             if s.before_due {
                 f.push((k("before_due"), "1".into()));
+            }
+            if s.attach_statement {
+                f.push((k("attach_statement"), "1".into()));
             }
             f.push((k("position"), (i + 1).to_string()));
         }

@@ -99,6 +99,12 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("template", "Modèle", "Template"),
     ("tone", "Ton", "Tone"),
     ("before_due", "Avant échéance", "Before due"),
+    ("attach_statement", "Relevé de compte", "Statement of account"),
+    (
+        "attach_statement_help",
+        "Joint le relevé de compte du client à l'e-mail et l'imprime après le courrier.",
+        "Attaches the customer's statement of account to the e-mail and prints it after the letter.",
+    ),
     ("remove", "Supprimer", "Remove"),
     ("new_step", "nouvelle étape", "new step"),
     ("assign_title", "Affecter un client à ce scénario", "Assign a customer to this policy"),
