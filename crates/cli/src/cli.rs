@@ -718,7 +718,8 @@ pub enum ImportCommand {
     /// Import purchase orders (CSV with the invoices' rules: supplier_id|code fournisseur,
     /// po_number|numéro de commande, order_date|date de commande, promised_date|date de
     /// livraison promise, amount|montant TTC, quantity|quantité, and optionally supplier_name,
-    /// email, address (lines split by `|`), currency, delivered_date|date de réception); all
+    /// email, address (lines split by `|`), currency, delivered_date|date de réception,
+    /// language|langue (fr, en: the supplier's letters)); all
     /// or nothing. A late delivery is chased by the daily run.
     ///
     /// Example: relance import purchase-orders commandes.csv

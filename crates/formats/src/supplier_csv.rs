@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use relance_core::money::Money;
+use relance_core::party::Language;
 use rust_decimal::Decimal;
 
 use crate::cells::{amount, currency, optional, required_date};
@@ -22,6 +23,8 @@ pub struct SupplierCells {
     pub email: Option<String>,
     /// Postal address, lines separated by `|` or `\n` in the cell.
     pub address: Option<String>,
+    /// The language its letters are written in (`fr` or `en`); the default when `None`.
+    pub language: Option<Language>,
 }
 
 /// One valid line of a purchase-orders file.
@@ -134,7 +137,14 @@ const CURRENCY_SPEC: ColumnSpec = ColumnSpec {
     required: false,
 };
 
-// Purchase orders: the supplier's four columns, then these.
+const LANGUAGE_SPEC: ColumnSpec = ColumnSpec {
+    english: "language",
+    french: "langue",
+    aliases: &["language", "lang", "langue"],
+    required: false,
+};
+
+// Purchase orders: the supplier's four columns, then these (the language last).
 const PO_NUMBER: usize = 4;
 const ORDER_DATE: usize = 5;
 const PROMISED: usize = 6;
@@ -142,6 +152,7 @@ const PO_AMOUNT: usize = 7;
 const PO_CURRENCY: usize = 8;
 const PO_QUANTITY: usize = 9;
 const DELIVERED: usize = 10;
+const PO_LANGUAGE: usize = 11;
 
 fn po_specs() -> Vec<ColumnSpec> {
     let mut specs = supplier_specs().to_vec();
@@ -205,6 +216,7 @@ fn po_specs() -> Vec<ColumnSpec> {
             ],
             required: false,
         },
+        LANGUAGE_SPEC,
     ]);
     specs
 }
@@ -216,6 +228,7 @@ const INV_PO: usize = 6;
 const INV_AMOUNT: usize = 7;
 const INV_CURRENCY: usize = 8;
 const INV_QUANTITY: usize = 9;
+const INV_LANGUAGE: usize = 10;
 
 fn invoice_specs() -> Vec<ColumnSpec> {
     let mut specs = supplier_specs().to_vec();
@@ -262,6 +275,7 @@ fn invoice_specs() -> Vec<ColumnSpec> {
             aliases: &["quantity", "qty", "quantité", "quantite", "qté"],
             required: false,
         },
+        LANGUAGE_SPEC,
     ]);
     specs
 }
@@ -305,7 +319,7 @@ pub fn read_supplier_invoices_csv(
     })
 }
 
-fn supplier(row: &mut Row<'_, '_, '_>) -> Option<SupplierCells> {
+fn supplier(row: &mut Row<'_, '_, '_>, language_spec: usize) -> Option<SupplierCells> {
     let code = row.get(SUPPLIER_ID);
     if code.is_empty() {
         row.error(SUPPLIER_ID, None, "the supplier code is empty".to_string());
@@ -320,11 +334,26 @@ fn supplier(row: &mut Row<'_, '_, '_>) -> Option<SupplierCells> {
             );
         }
     }
+    let language = match optional(row.get(language_spec)) {
+        None => None,
+        Some(text) => {
+            let language = Language::parse(text);
+            if language.is_none() {
+                row.error(
+                    language_spec,
+                    Some(text),
+                    format!("\"{text}\" is not a language (fr or en)"),
+                );
+            }
+            language
+        }
+    };
     (!code.is_empty()).then(|| SupplierCells {
         code: code.to_string(),
         name: optional(row.get(SUPPLIER_NAME)).map(str::to_string),
         email: email.map(str::to_string),
         address: optional(row.get(ADDRESS)).map(str::to_string),
+        language,
     })
 }
 
@@ -374,7 +403,7 @@ fn check_po(
     row: &mut Row<'_, '_, '_>,
     numbers: &mut HashMap<String, u64>,
 ) -> Option<PurchaseOrderRow> {
-    let supplier = supplier(row);
+    let supplier = supplier(row, PO_LANGUAGE);
     let number = row.get(PO_NUMBER);
     if number.is_empty() {
         row.error(PO_NUMBER, None, "the order number is empty".to_string());
@@ -431,7 +460,7 @@ fn check_invoice(
     row: &mut Row<'_, '_, '_>,
     numbers: &mut HashMap<(String, String), u64>,
 ) -> Option<SupplierInvoiceRow> {
-    let supplier = supplier(row);
+    let supplier = supplier(row, INV_LANGUAGE);
     let number = row.get(INV_NUMBER);
     if number.is_empty() {
         row.error(INV_NUMBER, None, "the invoice number is empty".to_string());
@@ -522,9 +551,9 @@ mod tests {
 
     #[test]
     fn supplier_invoices_english_and_french() {
-        let text = "Supplier,Invoice number,Invoice date,PO number,Amount,Quantity\n\
-                    F1,FA-1,2026-03-20,PO-1,1200.00,10\n\
-                    F1,FA-2,2026-03-21,,50,\n";
+        let text = "Supplier,Invoice number,Invoice date,PO number,Amount,Quantity,Language\n\
+                    F1,FA-1,2026-03-20,PO-1,1200.00,10,en\n\
+                    F1,FA-2,2026-03-21,,50,,\n";
         let mut rows = Vec::new();
         let report = read_supplier_invoices_csv("si.csv", text.as_bytes(), &mut |r| rows.push(r));
         assert!(report.problems.is_empty(), "{:?}", report.problems);
@@ -532,6 +561,8 @@ mod tests {
         assert_eq!(rows[0].quantity, Some(dec!(10)));
         assert_eq!(rows[1].po_number, None);
         assert_eq!(rows[1].quantity, None);
+        assert_eq!(rows[0].supplier.language, Some(Language::En));
+        assert_eq!(rows[1].supplier.language, None);
 
         let text = "Code fournisseur;Numéro de facture;Date de facture;Numéro de commande;Montant TTC;Quantité\n\
                     F1;FA-1;20/03/2026;BC-1;1 200,00;10\n\

@@ -23,7 +23,7 @@ fn supplier_input(cells: SupplierCells) -> SupplierInput {
         name: cells.name,
         email: cells.email,
         address: cells.address,
-        language: None,
+        language: cells.language,
     }
 }
 
