@@ -202,6 +202,25 @@ pub enum Command {
     /// Example: relance contact optout P-017
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Suppliers' purchase orders chased by the daily run (a message the next business day
+    /// after the promised date, a second one, then a registered mise en demeure): record a
+    /// delivery, which stops the chase.
+    ///
+    /// Example: relance supplier delivered BC-2026-031 --on 2026-03-12
+    #[command(subcommand)]
+    Supplier(SupplierCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SupplierCommand {
+    /// The order was delivered: its chase stops and its planned messages are cancelled.
+    Delivered {
+        /// The purchase order's number.
+        po: String,
+        /// The day of delivery (default: today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -696,6 +715,28 @@ pub enum ImportCommand {
         /// The file to import.
         file: PathBuf,
     },
+    /// Import purchase orders (CSV with the invoices' rules: supplier_id|code fournisseur,
+    /// po_number|numéro de commande, order_date|date de commande, promised_date|date de
+    /// livraison promise, amount|montant TTC, quantity|quantité, and optionally supplier_name,
+    /// email, address (lines split by `|`), currency, delivered_date|date de réception,
+    /// language|langue (fr, en: the supplier's letters)); all
+    /// or nothing. A late delivery is chased by the daily run.
+    ///
+    /// Example: relance import purchase-orders commandes.csv
+    PurchaseOrders {
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Import supplier invoices (CSV: supplier_id|code fournisseur, invoice_number|numéro de
+    /// facture, invoice_date|date de facture, amount|montant TTC, and optionally
+    /// po_number|numéro de commande, quantity|quantité, currency); all or nothing. The daily
+    /// run checks each against its order and sends one dispute letter listing what differs.
+    ///
+    /// Example: relance import supplier-invoices factures-fournisseurs.csv
+    SupplierInvoices {
+        /// The file to import.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -781,6 +822,9 @@ pub enum ReportKind {
     Steps,
     /// Each customer's payer score (0–100), grade (A–E) and why (`--lang fr`).
     Scores,
+    /// Purchase orders not delivered (the latest first, with the last chase step) and supplier
+    /// invoices disputed or not checked yet (with their discrepancies).
+    Suppliers,
 }
 
 /// How messages leave (shared by `run` and `send`).

@@ -377,8 +377,49 @@ async fn send_batch(
         .map_err(|e| format!("the statement of account: {e:#}"));
         statements.insert(action.customer_id.0, pdf);
     }
+    // Suppliers' orders and invoices (kinds `supplier_delivery` and `supplier_invoice`).
+    let order_ids: Vec<i64> = claimed
+        .iter()
+        .filter(|a| a.kind == relance_core::planner::supplier::DELIVERY_KIND)
+        .filter_map(|a| a.supplier_document_id)
+        .collect();
+    let invoice_ids: Vec<i64> = claimed
+        .iter()
+        .filter(|a| a.kind == relance_core::planner::supplier::INVOICE_KIND)
+        .filter_map(|a| a.supplier_document_id)
+        .collect();
+    let orders = if order_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store.purchase_orders_by_id(creditor.id, &order_ids).await?
+    };
+    let supplier_invoices = if invoice_ids.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .supplier_invoices_by_id(creditor.id, &invoice_ids)
+            .await?
+    };
+    let calendar = relance_core::calendar::BusinessCalendar::new(creditor.alsace_moselle);
     let mut prepared: HashMap<i64, Result<Prepared, String>> = HashMap::new();
     for action in &claimed {
+        if action.kind.starts_with("supplier_") {
+            let message = match contexts.get(&action.customer_id) {
+                None => Err(format!("supplier party {} not found", action.customer_id.0)),
+                Some(context) => prepare_supplier_action(
+                    creditor,
+                    rendering.2,
+                    context,
+                    (&orders, &supplier_invoices),
+                    action,
+                    &calendar,
+                    options,
+                )
+                .map_err(|e| format!("{e:#}")),
+            };
+            prepared.insert(action.id, message);
+            continue;
+        }
         let message = match (contexts.get(&action.customer_id), action.followup_id) {
             (Some(context), Some(id)) => match followups.get(&id) {
                 Some(followup) => crate::followup::prepare_followup(
@@ -462,6 +503,82 @@ async fn send_batch(
     report.deferred += counts.deferred;
     report.failed += counts.failed;
     Ok(report)
+}
+
+/// A supplier action's message: its order or invoice, rendered by [`crate::supplier`].
+fn prepare_supplier_action(
+    creditor: &CreditorRecord,
+    letterhead: &crate::letters::Letterhead,
+    context: &CustomerContext,
+    (orders, invoices): (
+        &HashMap<i64, relance_store::suppliers::PurchaseOrderRecord>,
+        &HashMap<i64, relance_store::suppliers::SupplierInvoiceRecord>,
+    ),
+    action: &ClaimedAction,
+    calendar: &relance_core::calendar::BusinessCalendar,
+    options: &DispatchOptions,
+) -> anyhow::Result<Prepared> {
+    use crate::supplier::{SupplierDocument, SupplierMessage};
+    let id = action
+        .supplier_document_id
+        .context("a supplier action without its document")?;
+    let document = if action.kind == relance_core::planner::supplier::DELIVERY_KIND {
+        SupplierDocument::Order(
+            orders
+                .get(&id)
+                .with_context(|| format!("order {id} not found"))?,
+        )
+    } else {
+        SupplierDocument::Invoice(
+            invoices
+                .get(&id)
+                .with_context(|| format!("supplier invoice {id} not found"))?,
+        )
+    };
+    let data = crate::supplier::supplier_data(
+        creditor,
+        letterhead,
+        context,
+        &document,
+        action,
+        calendar,
+        options.today,
+    )?;
+    Ok(
+        match crate::supplier::prepare_supplier(
+            creditor,
+            letterhead,
+            context,
+            &data,
+            action,
+            options.today,
+        )? {
+            SupplierMessage::Email(email) => Prepared::Email(email),
+            SupplierMessage::Letter { name, pdf } => {
+                let postal = if options.postal.is_some() {
+                    let address = context.customer.address.trim();
+                    anyhow::ensure!(
+                        !address.is_empty(),
+                        "supplier {} has no postal address",
+                        data.supplier.customer_code
+                    );
+                    Some(Box::new(PostalMessage::new(
+                        &context.customer.name,
+                        address,
+                        &creditor.name,
+                        &creditor.address,
+                        &action.channel,
+                        &format!("{name}.pdf"),
+                        &pdf,
+                        &action.key,
+                    )))
+                } else {
+                    None
+                };
+                Prepared::Letter { name, pdf, postal }
+            }
+        },
+    )
 }
 
 /// The HTTP providers a message may go through.

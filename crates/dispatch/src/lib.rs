@@ -17,6 +17,7 @@ pub mod imports;
 pub mod letters;
 pub mod optout;
 pub mod portal_link;
+pub mod supplier;
 pub mod tables;
 pub mod writer_lock;
 

@@ -10,6 +10,7 @@ use crate::problem::Problems;
 use crate::text::normalise_header;
 
 /// One column a reader understands.
+#[derive(Clone)]
 pub(crate) struct ColumnSpec {
     /// The English name, as documented (`invoice_number`).
     pub english: &'static str,

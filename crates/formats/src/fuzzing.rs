@@ -16,6 +16,8 @@ pub const TARGETS: &[&str] = &[
     "ofx",
     "xlsx",
     "facturx",
+    "purchase_order_csv",
+    "supplier_invoice_csv",
 ];
 
 /// Runs parser `target` on `bytes`; `None` for an unknown target name.
@@ -31,6 +33,8 @@ pub fn run(target: &str, bytes: &[u8]) -> Option<ReadReport> {
         "ofx" => crate::read_ofx(source, bytes, &mut |_| {}).0,
         "xlsx" => crate::read_invoices_xlsx(source, bytes, &mut |_| {}),
         "facturx" => crate::read_invoice_pdf(source, bytes, &mut |_| {}),
+        "purchase_order_csv" => crate::read_purchase_orders_csv(source, bytes, &mut |_| {}),
+        "supplier_invoice_csv" => crate::read_supplier_invoices_csv(source, bytes, &mut |_| {}),
         _ => return None,
     };
     Some(report)

@@ -18,6 +18,7 @@ mod payment_csv;
 mod problem;
 mod quote_csv;
 mod seen;
+mod supplier_csv;
 mod table;
 mod text;
 mod xlsx;
@@ -37,5 +38,9 @@ pub use invoice_csv::{read_invoices_csv, InvoiceRow};
 pub use payment_csv::{read_payments_csv, PaymentRow};
 pub use problem::{Problem, ReadReport, Severity};
 pub use quote_csv::{read_quotes_csv, QuoteRow};
+pub use supplier_csv::{
+    read_purchase_orders_csv, read_supplier_invoices_csv, PurchaseOrderRow, SupplierCells,
+    SupplierInvoiceRow,
+};
 pub use text::{decode_text, detect_separator, normalise_header, parse_date, parse_decimal};
 pub use xlsx::{looks_like_xlsx, read_invoices_xlsx, read_payments_xlsx};

@@ -115,6 +115,26 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             let xml = files(&root.join("en16931"), |n| n.starts_with("CII"));
             vec![facturx(&xml[0], false), facturx(&xml[1], true)]
         }
+        "purchase_order_csv" => vec![
+            "Code fournisseur;Raison sociale;E-mail;Adresse;N° commande;Date de commande;Livraison prévue;Montant TTC;Quantité;Reçu le\n\
+             F01;Aciers du Rhône;ventes@aciers.example;1 quai Perrache|69002 Lyon;BC-1;02/03/2026;06/03/2026;1 200,00;10;\n\
+             F01;Aciers du Rhône;;;BC-2;02/03/2026;09/03/2026;99,00;2,5;10/03/2026\n"
+                .as_bytes()
+                .to_vec(),
+            b"supplier_id,po_number,order_date,promised_date,amount,currency,quantity,delivered_date\n\
+              F1,PO-1,2026-03-02,2026-03-09,10.00,USD,1,\n"
+                .to_vec(),
+        ],
+        "supplier_invoice_csv" => vec![
+            b"supplier_id,invoice_number,invoice_date,po_number,amount,quantity\n\
+              F01,FA-1,2026-03-02,BC-1,1200.00,10\n\
+              F01,FA-2,2026-03-02,,300.00,\n"
+                .to_vec(),
+            "Code fournisseur;Numéro de facture;Date de facture;Numéro de commande;Montant TTC;Quantité\n\
+             F1;FA-1;20/03/2026;BC-1;1 200,00;10\n"
+                .as_bytes()
+                .to_vec(),
+        ],
         other => panic!("no seeds for {other}"),
     }
 }

@@ -16,6 +16,7 @@ pub mod model;
 pub mod pdf;
 pub mod qr;
 pub mod sms;
+pub mod supplier;
 pub mod templates;
 
 pub use email::{build_email, EmailEnvelope};

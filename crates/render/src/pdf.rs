@@ -887,6 +887,88 @@ pub fn letter_pdf(
     Ok(l.finish(subject, lang))
 }
 
+/// A letter without invoices or payment block — a supplier letter (issue 9): our company's
+/// letterhead, the addressee (a supplier) in the window, the registered mention for
+/// `channel`, the subject, a reference line, the body markup (`# title`, `- item`, one
+/// paragraph a line) and the signature.
+#[allow(clippy::too_many_arguments)]
+pub fn plain_letter_pdf(
+    creditor: &CreditorInfo,
+    addressee: &DebtorInfo,
+    place: &str,
+    date: NaiveDate,
+    channel: Channel,
+    subject: &str,
+    reference_line: &str,
+    body_text: &str,
+) -> Result<Vec<u8>, RenderError> {
+    let lang = addressee.language;
+    let lab = labels(lang);
+    let mut l = Layout::new(legal_footer(creditor))?;
+    head(&mut l, creditor, addressee, place, date)?;
+    let mention = match channel {
+        Channel::RegisteredLetterAr => Some(lab.registered_ar),
+        Channel::RegisteredLetter => Some(lab.registered),
+        _ => None,
+    };
+    if let Some(m) = mention {
+        l.y -= LEADING;
+        l.text(LEFT, l.y, m, Face::Bold, 9.5, Align::Left);
+    }
+    l.paragraph(
+        &format!("{}{subject}", lab.subject),
+        Face::Bold,
+        9.5,
+        0.0,
+        false,
+    );
+    if !reference_line.is_empty() {
+        l.y -= LEADING;
+        l.text(LEFT, l.y, reference_line, Face::Regular, 8.5, Align::Left);
+    }
+    l.y -= 10.0;
+    let mut gap = false;
+    for line in body_text.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            if !gap {
+                l.y -= 5.0;
+                gap = true;
+            }
+            continue;
+        }
+        gap = false;
+        if let Some(title) = t.strip_prefix("# ") {
+            l.ensure(2.0 * LEADING);
+            l.y -= LEADING + 4.0;
+            l.text(PAGE_W / 2.0, l.y, title, Face::Bold, 14.0, Align::Center);
+            l.y -= 8.0;
+        } else if let Some(item) = t.strip_prefix("- ") {
+            l.paragraph(item, Face::Regular, BODY_SIZE, 6.0 * MM, true);
+            l.y -= 1.5;
+        } else {
+            l.paragraph(t, Face::Regular, BODY_SIZE, 0.0, false);
+        }
+    }
+    let signatory_lines = creditor
+        .signatory
+        .as_deref()
+        .map(|s| s.split(", ").count())
+        .unwrap_or(0);
+    l.ensure((signatory_lines as f32 + 1.5) * LEADING);
+    l.y -= LEADING * 0.5;
+    let x = 110.0 * MM;
+    if let Some(s) = &creditor.signatory {
+        for line in s.split(", ") {
+            l.y -= LEADING;
+            l.text(x, l.y, line, Face::Regular, 9.5, Align::Left);
+        }
+    }
+    l.y -= LEADING;
+    l.text(x, l.y, &creditor.name, Face::Bold, 9.5, Align::Left);
+    Ok(l.finish(subject, lang))
+}
+
 /// Renders the letter of the data's step: subject and body from the templates, then the PDF.
 pub fn render_letter_pdf(data: &LetterData, templates: &Templates) -> Result<Vec<u8>, RenderError> {
     let subject = templates.render(Part::Subject, data)?;

@@ -258,8 +258,19 @@ async fn run_day(
             relance_store::followups::DEFAULT_DORMANT_MONTHS,
         )
         .await?;
-    tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), followups = followups.len(), "daily run done");
-    Ok(actions.len() + followups.len())
+    // And the suppliers' late deliveries and wrong invoices.
+    let suppliers = store
+        .run_suppliers(
+            creditor.id,
+            RunOptions {
+                as_of: today,
+                dry_run: false,
+                full: false,
+            },
+        )
+        .await?;
+    tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), followups = followups.len(), suppliers = suppliers.len(), "daily run done");
+    Ok(actions.len() + followups.len() + suppliers.len())
 }
 
 /// `smtp[s]://user@host…` with the stored password put in (percent-encoded, as lettre reads

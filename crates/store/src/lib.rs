@@ -30,6 +30,7 @@ pub mod policies;
 pub mod reports;
 mod run;
 pub mod settings;
+pub mod suppliers;
 pub mod tasks;
 pub mod templates;
 pub mod users;

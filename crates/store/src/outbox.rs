@@ -65,6 +65,8 @@ pub struct ClaimedAction {
     /// The customer's statement of account goes with the message (the policy step's
     /// `attach_statement`, copied by the run).
     pub attach_statement: bool,
+    /// The purchase order or supplier invoice a supplier message is about.
+    pub supplier_document_id: Option<i64>,
 }
 
 /// What the last check before sending decided for a claimed action.
@@ -223,11 +225,12 @@ fn claimed_from_row(row: &sqlx::any::AnyRow) -> Result<ClaimedAction> {
         kind: row.try_get("kind")?,
         followup_id: row.try_get("followup_id")?,
         attach_statement: row.try_get::<i64, _>("attach_statement")? != 0,
+        supplier_document_id: row.try_get("supplier_document_id")?,
     })
 }
 
 const CLAIMED_COLUMNS: &str =
-    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts, kind, followup_id, attach_statement";
+    "id, customer_id, idempotency_key, channel, step, invoices, amount_minor, currency, due_on, attempts, kind, followup_id, attach_statement, supplier_document_id";
 
 /// An event about one action.
 fn action_event(
@@ -421,10 +424,13 @@ impl Store {
         let owed = owed_invoices(&mut tx, backend, creditor, &customers).await?;
         let holds = holds_of(&mut tx, backend, creditor, &customers).await?;
         // Commercial follow-ups: not after an opt-out, nor once answered (see `followups`).
-        let blocked = crate::followups::blocked_followups(&mut tx, creditor, &ours, today).await?;
+        let mut blocked =
+            crate::followups::blocked_followups(&mut tx, creditor, &ours, today).await?;
+        // Suppliers: not once the order was delivered (see `suppliers`).
+        blocked.extend(crate::suppliers::blocked_suppliers(&mut tx, creditor, &ours).await?);
         let mut to_send = Vec::new();
         for action in ours {
-            let still_owed = if action.followup_id.is_some() {
+            let still_owed = if action.followup_id.is_some() || action.kind != "receivable" {
                 !blocked.contains_key(&action.id)
             } else {
                 action
@@ -434,7 +440,7 @@ impl Store {
             };
             let hold = holds
                 .get(&action.customer_id.0)
-                .filter(|_| action.followup_id.is_none())
+                .filter(|_| action.followup_id.is_none() && action.kind == "receivable")
                 .and_then(|hs| hs.iter().find(|h| h.from <= today && today < h.until));
             if !still_owed {
                 let reason = blocked.get(&action.id).map_or(

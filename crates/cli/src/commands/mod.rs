@@ -22,6 +22,7 @@ mod report;
 mod report_cash;
 mod run;
 mod send;
+mod suppliers;
 mod tasks;
 mod template;
 mod web;
@@ -70,6 +71,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Quotes { file }) => {
             followups::import_quotes(&store, creditor, &file).await
         }
+        Command::Import(ImportCommand::PurchaseOrders { file }) => {
+            suppliers::import_purchase_orders(&store, creditor, &file).await
+        }
+        Command::Import(ImportCommand::SupplierInvoices { file }) => {
+            suppliers::import_supplier_invoices(&store, creditor, &file).await
+        }
+        Command::Supplier(command) => suppliers::supplier(&store, creditor, command).await,
         Command::Quote(command) => followups::quote(&store, creditor, command).await,
         Command::Prospect(command) => followups::prospect(&store, creditor, command).await,
         Command::Contact(command) => followups::contact(&store, creditor, command).await,

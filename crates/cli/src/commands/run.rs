@@ -40,6 +40,8 @@ pub async fn run(store: &Store, wanted: Option<&str>, args: RunArgs) -> anyhow::
             .run_followups(creditor.id, options, args.dormant_months)
             .await?,
     );
+    // The suppliers' late deliveries and wrong invoices, into the same outbox.
+    actions.extend(store.run_suppliers(creditor.id, options).await?);
     if args.json {
         print_json(&actions)?;
     } else {

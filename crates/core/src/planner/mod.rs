@@ -30,3 +30,6 @@ pub mod followup;
 pub use followup::{
     plan_followup, FollowUp, FollowUpDone, FollowUpKind, FollowUpPlan, FollowUpStatus, FollowUpStep,
 };
+
+/// Suppliers: late deliveries and invoices that do not match their order, on the same actions.
+pub mod supplier;
