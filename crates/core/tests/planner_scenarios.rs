@@ -634,6 +634,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
                 template: "first_reminder".into(),
                 tone: Tone::Friendly,
                 per_invoice_before_due: false,
+                experiment: None,
             },
             Step {
                 id: "formal_notice".into(),
@@ -644,6 +645,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
                 template: "formal_notice_consumer".into(),
                 tone: Tone::Formal,
                 per_invoice_before_due: false,
+                experiment: None,
             },
         ],
     };

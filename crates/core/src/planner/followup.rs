@@ -519,6 +519,9 @@ fn action(
             followup.kind.sequence().len(),
             step.purpose
         ),
+        experiment: None,
+        variant: None,
+        send_hour: None,
     }
 }
 
