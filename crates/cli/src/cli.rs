@@ -696,6 +696,16 @@ pub enum ImportCommand {
         /// The file to import.
         file: PathBuf,
     },
+    /// Import prospects met (CSV with the invoices' rules: name|nom,
+    /// first_contact|premier contact, and optionally email, phone|téléphone, notes|objet,
+    /// language|langue, contact_id|code contact — without one, the e-mail or else the phone
+    /// names the contact); all or nothing. Each is followed up by the daily run.
+    ///
+    /// Example: relance import prospects salon-lyon.csv
+    Prospects {
+        /// The file to import.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -721,6 +731,8 @@ pub struct ReportArgs {
     /// Which report.
     #[arg(value_enum)]
     pub kind: ReportKind,
+    /// The policy (by id) whose experiments `report experiment` compares.
+    pub policy: Option<String>,
     /// The day the report is computed for (default: today).
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
@@ -743,7 +755,7 @@ pub struct ReportArgs {
     /// forecast: per week, or per invoice.
     #[arg(long, value_enum, default_value_t = ReportBy::Default)]
     pub by: ReportBy,
-    /// Language of the explanations (scores): en or fr.
+    /// Language of the explanations (scores, experiment verdicts): en or fr.
     #[arg(long, default_value = "en")]
     pub lang: String,
 }
@@ -781,6 +793,9 @@ pub enum ReportKind {
     Steps,
     /// Each customer's payer score (0–100), grade (A–E) and why (`--lang fr`).
     Scores,
+    /// `report experiment POLICY`: each experiment of the policy, variant A against B — share
+    /// paid within 14 days and days to payment, with intervals, and a verdict (`--lang fr`).
+    Experiment,
 }
 
 /// How messages leave (shared by `run` and `send`).

@@ -75,7 +75,7 @@ impl Difference {
 
 /// What the comparison says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Verdict {
     /// An arm has fewer than [`MIN_PER_ARM`] steps old enough.
     NotEnoughData { smallest_arm: u64, needed: u64 },

@@ -630,18 +630,38 @@ async fn insert_actions(
 ) -> Result<HashSet<(String, String)>> {
     let mut inserted = HashSet::with_capacity(rows.len());
     let now = now_text();
+    // An experiment's variant B may set the hour its messages leave (creditor time).
+    let tz: Option<chrono_tz::Tz> = match rows.iter().find(|(a, _)| a.send_hour.is_some()) {
+        Some((first, _)) => {
+            let zone: String = sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
+                .bind(first.creditor.0)
+                .fetch_one(&mut **tx)
+                .await?;
+            Some(zone.parse().unwrap_or(chrono_tz::Europe::Paris))
+        }
+        None => None,
+    };
     for part in rows.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO actions (creditor_id, customer_id, idempotency_key, channel, step, notice, cycle, \
-             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at) \
+             planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at, \
+             experiment, variant, send_after, next_attempt_at) \
              VALUES {} ON CONFLICT (creditor_id, idempotency_key, channel) DO NOTHING \
              RETURNING idempotency_key, channel",
-            value_rows(backend, part.len(), 16)
+            value_rows(backend, part.len(), 20)
         );
         let mut query = sqlx::query(&sql);
         for (action, channel) in part {
             let invoices = serde_json::to_string(&action.invoices)
                 .map_err(|e| StoreError::Corrupt(format!("action {}: {e}", action.key)))?;
+            let local = match (tz, action.send_hour) {
+                (Some(_), Some(hour)) => action.on.and_hms_opt(u32::from(hour), 0, 0),
+                _ => None,
+            };
+            let not_before = match (tz, local) {
+                (Some(tz), Some(local)) => Some(crate::followups::utc_text(tz, local)),
+                _ => None,
+            };
             query = query
                 .bind(action.creditor.0)
                 .bind(action.customer.0)
@@ -658,7 +678,11 @@ async fn insert_actions(
                 .bind(action.amount_due.currency.code())
                 .bind(action.reason.as_str())
                 .bind(now.as_str())
-                .bind(now.as_str());
+                .bind(now.as_str())
+                .bind(action.experiment.clone())
+                .bind(action.variant.map(|v| v.as_str()))
+                .bind(local.map(|l| l.format("%Y-%m-%dT%H:%M").to_string()))
+                .bind(not_before);
         }
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));

@@ -70,6 +70,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(ImportCommand::Quotes { file }) => {
             followups::import_quotes(&store, creditor, &file).await
         }
+        Command::Import(ImportCommand::Prospects { file }) => {
+            followups::import_prospects(&store, creditor, &file).await
+        }
         Command::Quote(command) => followups::quote(&store, creditor, command).await,
         Command::Prospect(command) => followups::prospect(&store, creditor, command).await,
         Command::Contact(command) => followups::contact(&store, creditor, command).await,

@@ -54,6 +54,9 @@ pub async fn run(
         ReportKind::Dso => super::report_cash::dso(store, &creditor, as_of, &args).await?,
         ReportKind::Steps => super::report_cash::steps(store, &creditor, as_of, &args).await?,
         ReportKind::Scores => super::report_cash::scores(store, &creditor, as_of, &args).await?,
+        ReportKind::Experiment => {
+            super::report_cash::experiment(store, &creditor, as_of, &args).await?
+        }
         ReportKind::Aging => {
             aging(
                 store,
