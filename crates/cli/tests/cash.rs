@@ -312,7 +312,8 @@ fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict()
     // 100 customers owe one invoice due Monday 2 March. The first reminder runs the
     // experiment `early_first`: variant B waits 3 days (Thursday 5) and leaves at 09:00.
     // A customers pay 20 days after their reminder, B customers 5 days after theirs.
-    let mut invoices = String::from("numéro;code client;client;type;email;date;échéance;montant TTC\n");
+    let mut invoices =
+        String::from("numéro;code client;client;type;email;date;échéance;montant TTC\n");
     for i in 0..100 {
         invoices.push_str(&format!(
             "F-{i:03};C{i:03};Client {i};entreprise;c{i}@client.example;01/02/2026;02/03/2026;100,00\n"
@@ -321,9 +322,7 @@ fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict()
     let s = Sandbox::new(&invoices, "");
     let exported = s.ok(&["policy", "export", "standard_fr", "--format", "json"]);
     let mut file: Value = serde_json::from_str(&exported).expect("policy JSON");
-    let steps = file["policies"][0]["steps"]
-        .as_array_mut()
-        .expect("steps");
+    let steps = file["policies"][0]["steps"].as_array_mut().expect("steps");
     let first = steps
         .iter_mut()
         .find(|st| st["id"] == "first_reminder")
@@ -338,14 +337,23 @@ fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict()
     assert!(toml_text.contains("name = \"early_first\""), "{toml_text}");
 
     // Too early: not enough data, and the command says so.
-    let out = s.ok(&["report", "experiment", "standard_fr", "--as-of", "2026-03-02"]);
+    let out = s.ok(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-03-02",
+    ]);
     assert!(out.contains("Not enough data yet"), "{out}");
 
     s.ok(&["run", "--as-of", "2026-03-03"]);
     s.ok(&["run", "--as-of", "2026-03-04"]);
     s.ok(&["run", "--as-of", "2026-03-05"]);
     let planned = s.ok(&["report", "timeline", "--customer", "C000"]);
-    assert!(planned.contains("experiment early_first: variant"), "{planned}");
+    assert!(
+        planned.contains("experiment early_first: variant"),
+        "{planned}"
+    );
 
     let arm = |code: &str| -> String {
         let timeline = s.ok(&["report", "timeline", "--customer", code]);
@@ -367,7 +375,13 @@ fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict()
     let pay = s.write("pay.csv", &payments);
     s.ok(&["import", "payments", &pay]);
 
-    let lines = s.json(&["report", "experiment", "standard_fr", "--as-of", "2026-04-30"]);
+    let lines = s.json(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-04-30",
+    ]);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let l = &lines[0];
     assert_eq!(l["experiment"], "early_first");
@@ -378,10 +392,30 @@ fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict()
     assert_eq!(l["b"]["mean_days"], 5.0);
     assert_eq!(l["verdict"]["kind"], "winner");
     assert_eq!(l["verdict"]["winner"], "B");
-    assert!(l["verdict_text"].as_str().expect("text").starts_with("Variant B wins"), "{l}");
-    assert!(l["rate_difference"]["low"].as_f64().expect("low") > 0.0, "{l}");
-    assert!(l["days_difference"]["high"].as_f64().expect("high") < 0.0, "{l}");
-    let table = s.ok(&["report", "experiment", "standard_fr", "--as-of", "2026-04-30", "--lang", "fr"]);
+    assert!(
+        l["verdict_text"]
+            .as_str()
+            .expect("text")
+            .starts_with("Variant B wins"),
+        "{l}"
+    );
+    assert!(
+        l["rate_difference"]["low"].as_f64().expect("low") > 0.0,
+        "{l}"
+    );
+    assert!(
+        l["days_difference"]["high"].as_f64().expect("high") < 0.0,
+        "{l}"
+    );
+    let table = s.ok(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-04-30",
+        "--lang",
+        "fr",
+    ]);
     assert!(table.contains("La variante B l'emporte"), "{table}");
 
     // An unknown policy, and one without an experiment, are errors that say why.

@@ -178,7 +178,7 @@ async fn scenario(store: Store) {
     let start = mail.find("/unsubscribe?c=").expect("unsubscribe link");
     let link: String = mail[start..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .take_while(|c| !c.is_whitespace() && !['"', '<', '>'].contains(c))
         .collect();
     let query: std::collections::HashMap<&str, &str> = link
         .trim_start_matches("/unsubscribe?")

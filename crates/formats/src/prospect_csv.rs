@@ -270,8 +270,7 @@ mod tests {
 
     #[test]
     fn french_file_in_windows_1252_without_codes() {
-        let mut bytes =
-            b"Nom;E-mail;T\xe9l\xe9phone;Premier contact;Objet;Langue\r\n".to_vec();
+        let mut bytes = b"Nom;E-mail;T\xe9l\xe9phone;Premier contact;Objet;Langue\r\n".to_vec();
         bytes.extend_from_slice(
             b"Boulangerie Dupr\xe9;Contact@Dupre.example;;02/03/2026;Salon de Lyon : devis vitrine;fr\r\n",
         );

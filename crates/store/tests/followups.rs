@@ -443,9 +443,16 @@ on_both_databases!(
             .timeline(creditor, Some("P1"))
             .await
             .expect("timeline");
-        let added: Vec<_> = events.iter().filter(|e| e.kind == "prospect_added").collect();
+        let added: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == "prospect_added")
+            .collect();
         assert_eq!(added.len(), 1);
-        assert!(added[0].summary.contains("Salon de Lyon"), "{}", added[0].summary);
+        assert!(
+            added[0].summary.contains("Salon de Lyon"),
+            "{}",
+            added[0].summary
+        );
         let p1 = store
             .customer_by_code(creditor, "P1")
             .await
