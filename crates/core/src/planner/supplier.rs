@@ -289,6 +289,10 @@ fn delivery_action(
         tone,
         invoices: vec![po.number.clone()],
         item_ids: Vec::new(),
+        attach_statement: false,
+        experiment: None,
+        variant: None,
+        send_hour: None,
         amount_due: po.amount,
         reason: format!(
             "order {} promised for {}, not delivered: step {} of {}, {what}{late}",
@@ -467,6 +471,10 @@ pub fn plan_invoice_dispute(
         tone: Tone::Firm,
         invoices: vec![invoice.number.clone()],
         item_ids: Vec::new(),
+        attach_statement: false,
+        experiment: None,
+        variant: None,
+        send_hour: None,
         amount_due: invoice.amount,
         reason: format!(
             "supplier invoice {} does not match its order: {}",
