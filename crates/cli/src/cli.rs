@@ -737,6 +737,16 @@ pub enum ImportCommand {
         /// The file to import.
         file: PathBuf,
     },
+    /// Import prospects met (CSV with the invoices' rules: name|nom,
+    /// first_contact|premier contact, and optionally email, phone|téléphone, notes|objet,
+    /// language|langue, contact_id|code contact — without one, the e-mail or else the phone
+    /// names the contact); all or nothing. Each is followed up by the daily run.
+    ///
+    /// Example: relance import prospects salon-lyon.csv
+    Prospects {
+        /// The file to import.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -762,6 +772,8 @@ pub struct ReportArgs {
     /// Which report.
     #[arg(value_enum)]
     pub kind: ReportKind,
+    /// The policy (by id) whose experiments `report experiment` compares.
+    pub policy: Option<String>,
     /// The day the report is computed for (default: today).
     #[arg(long)]
     pub as_of: Option<chrono::NaiveDate>,
@@ -784,7 +796,7 @@ pub struct ReportArgs {
     /// forecast: per week, or per invoice.
     #[arg(long, value_enum, default_value_t = ReportBy::Default)]
     pub by: ReportBy,
-    /// Language of the explanations (scores): en or fr.
+    /// Language of the explanations (scores, experiment verdicts): en or fr.
     #[arg(long, default_value = "en")]
     pub lang: String,
 }
@@ -825,6 +837,9 @@ pub enum ReportKind {
     /// Purchase orders not delivered (the latest first, with the last chase step) and supplier
     /// invoices disputed or not checked yet (with their discrepancies).
     Suppliers,
+    /// `report experiment POLICY`: each experiment of the policy, variant A against B — share
+    /// paid within 14 days and days to payment, with intervals, and a verdict (`--lang fr`).
+    Experiment,
 }
 
 /// How messages leave (shared by `run` and `send`).

@@ -306,3 +306,120 @@ fn a_policy_with_a_grade_condition_takes_the_risky_payer_at_the_next_run() {
         "{after:?}\n{firm}"
     );
 }
+
+#[test]
+fn an_experiment_where_b_pays_sooner_is_reported_with_its_interval_and_verdict() {
+    // 100 customers owe one invoice due Monday 2 March. The first reminder runs the
+    // experiment `early_first`: variant B waits 3 days (Thursday 5) and leaves at 09:00.
+    // A customers pay 20 days after their reminder, B customers 5 days after theirs.
+    let mut invoices =
+        String::from("numéro;code client;client;type;email;date;échéance;montant TTC\n");
+    for i in 0..100 {
+        invoices.push_str(&format!(
+            "F-{i:03};C{i:03};Client {i};entreprise;c{i}@client.example;01/02/2026;02/03/2026;100,00\n"
+        ));
+    }
+    let s = Sandbox::new(&invoices, "");
+    let exported = s.ok(&["policy", "export", "standard_fr", "--format", "json"]);
+    let mut file: Value = serde_json::from_str(&exported).expect("policy JSON");
+    let steps = file["policies"][0]["steps"].as_array_mut().expect("steps");
+    let first = steps
+        .iter_mut()
+        .find(|st| st["id"] == "first_reminder")
+        .expect("first_reminder");
+    first["experiment"] = serde_json::json!({
+        "name": "early_first", "share_b": 50, "offset_days": 3, "send_hour": 9
+    });
+    let path = s.write("policy.json", &file.to_string());
+    s.ok(&["policy", "import", &path]);
+    // The export keeps the experiment.
+    let toml_text = s.ok(&["policy", "export", "standard_fr", "--format", "toml"]);
+    assert!(toml_text.contains("name = \"early_first\""), "{toml_text}");
+
+    // Too early: not enough data, and the command says so.
+    let out = s.ok(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-03-02",
+    ]);
+    assert!(out.contains("Not enough data yet"), "{out}");
+
+    s.ok(&["run", "--as-of", "2026-03-03"]);
+    s.ok(&["run", "--as-of", "2026-03-04"]);
+    s.ok(&["run", "--as-of", "2026-03-05"]);
+    let planned = s.ok(&["report", "timeline", "--customer", "C000"]);
+    assert!(
+        planned.contains("experiment early_first: variant"),
+        "{planned}"
+    );
+
+    let arm = |code: &str| -> String {
+        let timeline = s.ok(&["report", "timeline", "--customer", code]);
+        if timeline.contains("variant B") {
+            "B".into()
+        } else {
+            "A".into()
+        }
+    };
+    let mut payments = String::from("date;montant;libellé;code client;numéro\n");
+    let mut in_b = 0;
+    for i in 0..100 {
+        let code = format!("C{i:03}");
+        let b = arm(&code) == "B";
+        in_b += usize::from(b);
+        let day = if b { "10/03/2026" } else { "23/03/2026" };
+        payments.push_str(&format!("{day};100,00;VIR {code};{code};F-{i:03}\n"));
+    }
+    let pay = s.write("pay.csv", &payments);
+    s.ok(&["import", "payments", &pay]);
+
+    let lines = s.json(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-04-30",
+    ]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let l = &lines[0];
+    assert_eq!(l["experiment"], "early_first");
+    assert_eq!(l["step"], "first_reminder");
+    assert_eq!(l["b"]["seen"], in_b);
+    assert_eq!(l["a"]["seen"], 100 - in_b);
+    assert_eq!(l["a"]["mean_days"], 20.0);
+    assert_eq!(l["b"]["mean_days"], 5.0);
+    assert_eq!(l["verdict"]["kind"], "winner");
+    assert_eq!(l["verdict"]["winner"], "B");
+    assert!(
+        l["verdict_text"]
+            .as_str()
+            .expect("text")
+            .starts_with("Variant B wins"),
+        "{l}"
+    );
+    assert!(
+        l["rate_difference"]["low"].as_f64().expect("low") > 0.0,
+        "{l}"
+    );
+    assert!(
+        l["days_difference"]["high"].as_f64().expect("high") < 0.0,
+        "{l}"
+    );
+    let table = s.ok(&[
+        "report",
+        "experiment",
+        "standard_fr",
+        "--as-of",
+        "2026-04-30",
+        "--lang",
+        "fr",
+    ]);
+    assert!(table.contains("La variante B l'emporte"), "{table}");
+
+    // An unknown policy, and one without an experiment, are errors that say why.
+    let out = s.run(&["report", "experiment", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no policy \"nope\""));
+}

@@ -145,3 +145,42 @@ fn quotes_and_prospects_through_the_binary() {
         "{list}"
     );
 }
+
+#[test]
+fn an_import_of_prospects_is_all_or_nothing_and_feeds_the_follow_up() {
+    let s = Sandbox::new();
+    // Windows-1252, French headers; line 3 has a bad address, line 4 neither e-mail nor phone.
+    let broken = s.write(
+        "broken.csv",
+        b"Nom;E-mail;T\xe9l\xe9phone;Premier contact;Objet;Langue\n\
+          Dupont SA;achat@dupont.example;;02/03/2026;Salon;fr\n\
+          Martin SARL;martin(at)example;;02/03/2026;;fr\n\
+          Durand;;;02/03/2026;;\n",
+    );
+    let out = s.run(&["import", "prospects", &broken]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.csv:3: column \"E-mail\""), "{err}");
+    assert!(err.contains("broken.csv:4: column \"E-mail\""), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+
+    let good = s.write(
+        "salon.csv",
+        b"Nom;E-mail;T\xe9l\xe9phone;Premier contact;Objet;Langue\n\
+          Dupont SA;achat@dupont.example;04 72 00 00 00;04/03/2026;Salon de Lyon : devis vitrine;fr\n\
+          Smith Ltd;buyer@smith.example;;04/03/2026;;en\n",
+    );
+    let out = s.ok(&["import", "prospects", &good]);
+    // Dupont was not left behind by the refused file.
+    assert!(out.contains("2 new"), "{out}");
+    let out = s.ok(&["import", "prospects", &good]);
+    assert!(out.contains("0 new, 2 already followed"), "{out}");
+    // Thursday 5 March: each prospect's first message, the next business day.
+    let lines = s.run_json("2026-03-05");
+    let customers: Vec<&str> = lines
+        .iter()
+        .map(|l| l["customer"].as_str().expect("customer"))
+        .collect();
+    assert_eq!(customers, ["achat@dupont.example", "buyer@smith.example"]);
+    assert!(lines.iter().all(|l| l["step"] == "prospect_news"));
+}

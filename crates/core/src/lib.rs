@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod calls;
 pub mod dso;
 pub mod effectiveness;
+pub mod experiment;
 pub mod forecast;
 pub mod ids;
 pub mod law;

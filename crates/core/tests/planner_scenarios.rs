@@ -635,6 +635,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
                 tone: Tone::Friendly,
                 per_invoice_before_due: false,
                 attach_statement: false,
+                experiment: None,
             },
             Step {
                 id: "formal_notice".into(),
@@ -646,6 +647,7 @@ fn consumers_and_businesses_follow_the_policy_meant_for_them() {
                 tone: Tone::Formal,
                 per_invoice_before_due: false,
                 attach_statement: false,
+                experiment: None,
             },
         ],
     };

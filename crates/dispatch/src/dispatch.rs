@@ -845,6 +845,7 @@ fn prepare(
         date: chrono::Utc::now().fixed_offset(),
         message_id: message_id.clone(),
         attachments,
+        list_unsubscribe: None,
     };
     let bytes = build_email(&envelope, &message)?;
     Ok(Prepared::Email(OutgoingEmail {

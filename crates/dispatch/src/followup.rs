@@ -33,6 +33,13 @@ pub fn prepare_followup(
     let customer = &context.customer;
     let language = customer.language;
     let expires = add_days(today, i64::try_from(optout::VALID_DAYS).unwrap_or(365));
+    let unsubscribe_url = optout::link(
+        &optout::public_url(),
+        key,
+        creditor.id.0,
+        &customer.code,
+        expires,
+    );
     let data = FollowUpData {
         language,
         step: action.step.clone(),
@@ -43,13 +50,7 @@ pub fn prepare_followup(
         amount: (!followup.amount.is_zero()).then(|| money(&followup.amount, language)),
         started_on: date_long(followup.started_on, language),
         valid_until: followup.valid_until.map(|d| date_long(d, language)),
-        unsubscribe_url: optout::link(
-            &optout::public_url(),
-            key,
-            creditor.id.0,
-            &customer.code,
-            expires,
-        ),
+        unsubscribe_url: unsubscribe_url.clone(),
     };
     let message = render_followup(&data)?;
     let from = creditor.email.clone().context(
@@ -75,6 +76,8 @@ pub fn prepare_followup(
         date: chrono::Utc::now().fixed_offset(),
         message_id: message_id.clone(),
         attachments: Vec::new(),
+        // The same signed link, for the mail client's one-click unsubscribe (RFC 8058).
+        list_unsubscribe: Some(unsubscribe_url),
     };
     let bytes = build_email(&envelope, &message)?;
     Ok(OutgoingEmail {

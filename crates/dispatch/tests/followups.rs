@@ -157,7 +157,8 @@ async fn scenario(store: Store) {
     let report = dispatch(&store, &creditor, mailer, &options)
         .await
         .expect("dispatch");
-    let mails: Vec<String> = eml_files(outbox.path()).iter().map(|m| unfold(m)).collect();
+    let raw_mails = eml_files(outbox.path());
+    let mails: Vec<String> = raw_mails.iter().map(|m| unfold(m)).collect();
     assert_eq!(mails.len(), report.sent, "{report:?}");
     assert_eq!(
         report.cancelled, 1,
@@ -177,7 +178,7 @@ async fn scenario(store: Store) {
     let start = mail.find("/unsubscribe?c=").expect("unsubscribe link");
     let link: String = mail[start..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .take_while(|c| !c.is_whitespace() && !['"', '<', '>'].contains(c))
         .collect();
     let query: std::collections::HashMap<&str, &str> = link
         .trim_start_matches("/unsubscribe?")
@@ -196,6 +197,31 @@ async fn scenario(store: Store) {
         query["s"]
     ));
     assert_eq!(query["u"], "Q1");
+    // The same link in the List-Unsubscribe header (RFC 2369), one-click (RFC 8058), as a mail
+    // client reads them; the invoice reminder has neither.
+    for raw in &raw_mails {
+        let parsed = mail_parser::MessageParser::default()
+            .parse(raw.as_bytes())
+            .expect("parses");
+        let header = parsed
+            .list_unsubscribe()
+            .as_address()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(str::to_string);
+        let post = parsed
+            .header_raw("List-Unsubscribe-Post")
+            .map(|v| v.trim().to_string());
+        if raw.contains("DV-1") {
+            let header = header.expect("List-Unsubscribe on the quote reminder");
+            assert!(header.ends_with(link.as_str()), "{header} vs {link}");
+            assert!(header.starts_with("http"), "{header}");
+            assert_eq!(post.as_deref(), Some("List-Unsubscribe=One-Click"));
+        } else {
+            assert_eq!(header, None, "a receivable reminder is not commercial");
+            assert_eq!(post, None);
+        }
+    }
     // The invoice reminder carries no unsubscribe link.
     assert!(mails
         .iter()

@@ -16,6 +16,7 @@ pub mod fuzzing;
 mod invoice_csv;
 mod payment_csv;
 mod problem;
+mod prospect_csv;
 mod quote_csv;
 mod seen;
 mod supplier_csv;
@@ -37,6 +38,7 @@ pub use fec::{looks_like_fec, read_fec};
 pub use invoice_csv::{read_invoices_csv, InvoiceRow};
 pub use payment_csv::{read_payments_csv, PaymentRow};
 pub use problem::{Problem, ReadReport, Severity};
+pub use prospect_csv::{read_prospects_csv, ProspectRow};
 pub use quote_csv::{read_quotes_csv, QuoteRow};
 pub use supplier_csv::{
     read_purchase_orders_csv, read_supplier_invoices_csv, PurchaseOrderRow, SupplierCells,

@@ -22,6 +22,12 @@ pub struct EmailEnvelope {
     pub message_id: String,
     /// `(file name, content type, bytes)`.
     pub attachments: Vec<(String, String, Vec<u8>)>,
+    /// Commercial messages only (quotes, prospects, dormant customers): the signed
+    /// unsubscribe URL, written as `List-Unsubscribe` (RFC 2369) with
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), so that mail clients
+    /// offer their own unsubscribe button. Receivable reminders and legal letters leave it
+    /// `None`: they are not commercial and an opt-out does not stop them.
+    pub list_unsubscribe: Option<String>,
 }
 
 /// Builds the message: From, Reply-To, To, Subject, Date, Message-ID, text and HTML
@@ -47,6 +53,19 @@ pub fn build_email(
         .html_body(message.html.as_str());
     if let Some(reply) = &envelope.reply_to {
         builder = builder.reply_to(Address::new_address(None::<&str>, reply.as_str()));
+    }
+    if let Some(url) = &envelope.list_unsubscribe {
+        if url.contains(['<', '>', '\r', '\n']) || !url.starts_with("http") {
+            return Err(RenderError::Email(format!(
+                "the unsubscribe URL {url:?} is not an absolute http(s) address"
+            )));
+        }
+        builder = builder
+            .header("List-Unsubscribe", Raw::new(format!("<{url}>")))
+            .header(
+                "List-Unsubscribe-Post",
+                Raw::new("List-Unsubscribe=One-Click"),
+            );
     }
     for (name, content_type, bytes) in &envelope.attachments {
         builder = builder.attachment(content_type.as_str(), name.as_str(), bytes.as_slice());

@@ -31,6 +31,7 @@ fn email_has_text_html_pdf_and_the_headers() {
             "application/pdf".into(),
             pdf.clone(),
         )],
+        list_unsubscribe: None,
     };
     let eml = build_email(&envelope, &message).expect("eml");
     std::fs::write("/tmp/relance-render.eml", &eml).ok();
@@ -79,4 +80,58 @@ fn email_has_text_html_pdf_and_the_headers() {
     assert!(raw.contains("multipart/mixed"));
     assert!(raw.contains("multipart/alternative"));
     assert!(raw.contains("MIME-Version: 1.0"));
+}
+
+/// A commercial message carries `List-Unsubscribe` (RFC 2369) and the one-click
+/// `List-Unsubscribe-Post` (RFC 8058); a message without the URL carries neither, and a URL that
+/// is not an absolute http(s) address (or could break the header) is refused.
+#[test]
+fn list_unsubscribe_headers_only_when_asked() {
+    let templates = Templates::new().expect("templates");
+    let data = LetterData::sample(StepId::FirstReminder, CustomerKind::Business, Language::Fr);
+    let message = templates.render_message(&data).expect("message");
+    let date = FixedOffset::east_opt(3600)
+        .expect("offset")
+        .with_ymd_and_hms(2026, 3, 5, 10, 0, 0)
+        .single()
+        .expect("date");
+    let url = "https://relance.example/unsubscribe?c=1&u=Q%201&e=2027-03-05&s=0a1b2c";
+    let mut envelope = EmailEnvelope {
+        from_name: "Atelier".into(),
+        from_address: "ventes@atelier.example".into(),
+        reply_to: None,
+        to_name: "Client".into(),
+        to_address: "client@example.fr".into(),
+        date,
+        message_id: "m1@atelier.example".into(),
+        attachments: Vec::new(),
+        list_unsubscribe: Some(url.into()),
+    };
+    let eml = build_email(&envelope, &message).expect("eml");
+    let parsed = MessageParser::default().parse(&eml).expect("parses");
+    let listed = parsed
+        .list_unsubscribe()
+        .as_address()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .expect("List-Unsubscribe read as a URL");
+    assert_eq!(listed, url);
+    assert_eq!(
+        parsed.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+
+    envelope.list_unsubscribe = None;
+    let eml = build_email(&envelope, &message).expect("eml");
+    let parsed = MessageParser::default().parse(&eml).expect("parses");
+    assert!(parsed.header_raw("List-Unsubscribe").is_none());
+    assert!(parsed.header_raw("List-Unsubscribe-Post").is_none());
+
+    for bad in [
+        "/unsubscribe?c=1",
+        "https://x.example/u>\r\nBcc: a@b.example",
+    ] {
+        envelope.list_unsubscribe = Some(bad.into());
+        assert!(build_email(&envelope, &message).is_err(), "{bad:?}");
+    }
 }

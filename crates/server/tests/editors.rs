@@ -460,6 +460,27 @@ fn policy_form(csrf: &str, p: &Policy) -> String {
         if s.attach_statement {
             f.push((k("attach_statement"), "1".into()));
         }
+        if let Some(e) = &s.experiment {
+            f.push((k("exp_name"), e.name.clone()));
+            f.push((k("exp_share_b"), e.share_b.to_string()));
+            let opt = |v: Option<String>| v.unwrap_or_default();
+            f.push((
+                k("exp_offset_days"),
+                opt(e.offset_days.map(|d| d.to_string())),
+            ));
+            f.push((k("exp_template"), opt(e.template.clone())));
+            f.push((
+                k("exp_tone"),
+                opt(e.tone.map(|t| {
+                    serde_json::to_value(t)
+                        .expect("tone")
+                        .as_str()
+                        .expect("name")
+                        .to_string()
+                })),
+            ));
+            f.push((k("exp_send_hour"), opt(e.send_hour.map(|h| h.to_string()))));
+        }
     }
     f.iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -893,6 +914,73 @@ on_both!(
         assert_eq!(
             w.store.policies(w.b.id).await.expect("p"),
             vec![Policy::default_french()]
+        );
+    }
+);
+
+on_both!(
+    an_experiment_is_edited_saved_and_exported,
+    |w: World| async move {
+        let a = w.a.id.0;
+        let admin = w.login("admin@x.example").await;
+        let page = format!("/c/{a}/policies/standard_fr");
+        let csrf = w.csrf_of(&admin, &page).await;
+        let mut policy = Policy::default_french();
+        policy.steps[1].experiment = Some(relance_core::planner::Experiment {
+            name: "later_firmer".into(),
+            share_b: 30,
+            offset_days: Some(4),
+            template: Some("second_reminder".into()),
+            tone: Some(relance_core::planner::Tone::Firm),
+            send_hour: Some(10),
+        });
+        // A sending hour out of range: shown on its field, nothing saved.
+        let bad = policy_form(&csrf, &policy).replace("s1.exp_send_hour=10", "s1.exp_send_hour=25");
+        let (status, _, body) = w.post(&page, Some(&admin), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("id=\"err-s1-exp_send_hour\""), "{body}");
+        // An experiment that changes nothing: the core's refusal, on the name.
+        let mut idle = policy.clone();
+        if let Some(e) = idle.steps[1].experiment.as_mut() {
+            (e.offset_days, e.template, e.tone, e.send_hour) = (None, None, None, None);
+        }
+        let (status, _, body) = w
+            .post(&page, Some(&admin), &policy_form(&csrf, &idle))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("id=\"err-s1-exp_name\""), "{body}");
+        let (status, _, _) = w
+            .post(&page, Some(&admin), &policy_form(&csrf, &policy))
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            w.store.policies(w.a.id).await.expect("p"),
+            vec![policy.clone()]
+        );
+        // The page shows it, and saving the page as shown keeps it.
+        let (_, _, body) = w.get(&page, Some(&admin)).await;
+        assert!(
+            body.contains("name=\"s1.exp_name\" value=\"later_firmer\""),
+            "{body}"
+        );
+        assert!(
+            body.contains("name=\"s1.exp_send_hour\" value=\"10\""),
+            "{body}"
+        );
+        let (_, _, toml_text) = w
+            .get(&format!("/c/{a}/policies/export?format=toml"), Some(&admin))
+            .await;
+        assert!(
+            toml_text.contains("[policies.steps.experiment]"),
+            "{toml_text}"
+        );
+        assert!(toml_text.contains("name = \"later_firmer\""), "{toml_text}");
+        let (_, _, json_text) = w
+            .get(&format!("/c/{a}/policies/export?format=json"), Some(&admin))
+            .await;
+        assert!(
+            json_text.contains("\"send_hour\": 10") || json_text.contains("\"send_hour\":10"),
+            "{json_text}"
         );
     }
 );

@@ -59,19 +59,34 @@ async fn scenario(store: Store) {
     store
         .import_quotes(
             creditor.id,
-            &[QuoteInput {
-                contact: ContactInput {
-                    code: "Q 1".into(),
-                    name: Some("Leroy & Fils".into()),
-                    email: Some("leroy@client.example".into()),
-                    language: Some(Language::En),
-                    kind: None,
+            &[
+                QuoteInput {
+                    contact: ContactInput {
+                        code: "Q 1".into(),
+                        name: Some("Leroy & Fils".into()),
+                        email: Some("leroy@client.example".into()),
+                        language: Some(Language::En),
+                        kind: None,
+                    },
+                    number: "DV-1".into(),
+                    sent_on: monday,
+                    valid_until: Some(today.checked_add_days(Days::new(60)).expect("day")),
+                    amount: Money::eur(Decimal::new(99_000, 2)),
                 },
-                number: "DV-1".into(),
-                sent_on: monday,
-                valid_until: Some(today.checked_add_days(Days::new(60)).expect("day")),
-                amount: Money::eur(Decimal::new(99_000, 2)),
-            }],
+                QuoteInput {
+                    contact: ContactInput {
+                        code: "Q 2".into(),
+                        name: Some("Martin SARL".into()),
+                        email: Some("martin@client.example".into()),
+                        language: Some(Language::Fr),
+                        kind: None,
+                    },
+                    number: "DV-2".into(),
+                    sent_on: monday,
+                    valid_until: Some(today.checked_add_days(Days::new(60)).expect("day")),
+                    amount: Money::eur(Decimal::new(45_000, 2)),
+                },
+            ],
             "devis.csv",
         )
         .await
@@ -88,7 +103,7 @@ async fn scenario(store: Store) {
         )
         .await
         .expect("run");
-    assert_eq!(planned.len(), 1);
+    assert_eq!(planned.len(), 2);
 
     let state = AppState::new(store.clone(), ServerOptions::default())
         .await
@@ -134,10 +149,53 @@ async fn scenario(store: Store) {
     .expect("count");
     assert_eq!(cancelled, 1, "the planned quote reminder is cancelled");
     let list = store.followups(creditor.id, None).await.expect("list");
-    assert_eq!(list[0].status.as_str(), "opted_out");
+    let q1 = list
+        .iter()
+        .find(|f| f.customer_code == "Q 1")
+        .expect("Q 1's follow-up");
+    assert_eq!(q1.status.as_str(), "opted_out");
+    assert!(list
+        .iter()
+        .filter(|f| f.customer_code == "Q 2")
+        .all(|f| f.status.as_str() == "open"));
     // Following the link again is harmless.
     assert_eq!(get(&app, &good).await.0, StatusCode::OK);
     assert_eq!(optouts(&store).await, 1);
+
+    // A mail client's one-click unsubscribe (RFC 8058): a POST of the List-Unsubscribe URL
+    // with `List-Unsubscribe=One-Click`, no session and no CSRF token (the link is signed).
+    let one_click = optout::link("", &key, c, "Q 2", expires);
+    let post = |path: String| {
+        let app = app.clone();
+        async move {
+            app.oneshot(
+                Request::post(path)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Body::from("List-Unsubscribe=One-Click"))
+                    .expect("request"),
+            )
+            .await
+            .expect("response")
+            .status()
+        }
+    };
+    let altered = one_click.replace("u=Q%202", "u=Q%201");
+    assert_eq!(post(altered).await, StatusCode::FORBIDDEN);
+    assert_eq!(optouts(&store).await, 1);
+    assert_eq!(post(one_click).await, StatusCode::OK);
+    assert_eq!(optouts(&store).await, 2);
+    let events = store
+        .timeline(creditor.id, Some("Q 2"))
+        .await
+        .expect("timeline");
+    assert!(events.iter().any(|e| e.kind == "opted_out"), "{events:?}");
+    let cancelled: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM actions WHERE kind = 'quote' AND status = 'cancelled'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .expect("count");
+    assert_eq!(cancelled, 2, "both quote reminders are cancelled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -207,7 +207,7 @@ pub(crate) fn reminder_planned_event(
     done: &PlannedAction,
 ) -> NewEvent {
     let channels: Vec<&str> = done.channels.iter().map(|c| c.as_str()).collect();
-    NewEvent {
+    let mut event = NewEvent {
         creditor,
         customer: Some(customer),
         item: done.item_ids.first().copied().filter(|i| i.0 > 0),
@@ -222,7 +222,17 @@ pub(crate) fn reminder_planned_event(
             "amount_due": done.amount_due.to_plain_string(),
             "currency": done.amount_due.currency.code(),
         }),
+    };
+    if let (Some(name), Some(variant), Some(data)) =
+        (&done.experiment, done.variant, event.data.as_object_mut())
+    {
+        data.insert("experiment".into(), name.as_str().into());
+        data.insert("variant".into(), variant.as_str().into());
+        if let Some(hour) = done.send_hour {
+            data.insert("send_hour".into(), hour.into());
+        }
     }
+    event
 }
 
 /// Cancels the planned actions of a customer whose invoices are all settled (open amount zero

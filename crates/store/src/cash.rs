@@ -8,9 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Days, NaiveDate};
 use relance_core::dso::Month;
 use relance_core::effectiveness::StepOutcome;
+use relance_core::experiment::ArmOutcome;
 use relance_core::forecast::DelayStats;
 use relance_core::ids::CreditorId;
 use relance_core::money::{Currency, Money};
+use relance_core::planner::Variant;
 use relance_core::scoring::{score, Grade, PaymentHistory, RECENT_DAYS};
 use rust_decimal::Decimal;
 use sqlx::Row;
@@ -451,6 +453,44 @@ impl Store {
                 let paid: Option<String> = row.try_get("paid_on")?;
                 Ok(StepOutcome {
                     step: row.try_get("step")?,
+                    day: date(&row.try_get::<String, _>("day")?)?,
+                    paid_on: paid.as_deref().map(date).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// The outcomes of the steps carried out under `experiment` (sent, due on or before
+    /// `as_of`), one per customer, cycle and step, with the customer's arm and first payment
+    /// on or after the step: the input of [`relance_core::experiment::compare`].
+    pub async fn experiment_outcomes(
+        &self,
+        creditor: CreditorId,
+        experiment: &str,
+        as_of: NaiveDate,
+    ) -> Result<Vec<ArmOutcome>> {
+        let rows = sqlx::query(
+            "SELECT x.variant, x.day, (SELECT MIN(p.received_on) FROM payments p \
+                 WHERE p.creditor_id = $1 AND p.customer_id = x.customer_id \
+                 AND p.received_on >= x.day AND p.received_on <= $2) AS paid_on \
+             FROM (SELECT customer_id, cycle, step, MIN(variant) AS variant, MIN(due_on) AS day \
+                   FROM actions WHERE creditor_id = $1 AND experiment = $3 AND status = 'sent' \
+                   AND due_on <= $2 AND variant IS NOT NULL \
+                   GROUP BY customer_id, cycle, step) x",
+        )
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .bind(experiment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let paid: Option<String> = row.try_get("paid_on")?;
+                let variant: String = row.try_get("variant")?;
+                Ok(ArmOutcome {
+                    variant: Variant::parse(&variant).ok_or_else(|| {
+                        StoreError::Corrupt(format!("action variant {variant:?}"))
+                    })?,
                     day: date(&row.try_get::<String, _>("day")?)?,
                     paid_on: paid.as_deref().map(date).transpose()?,
                 })

@@ -60,6 +60,26 @@ pub struct QuoteInput {
     pub amount: Money,
 }
 
+/// One prospect of an import (`relance import prospects`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProspectInput {
+    pub contact: ContactInput,
+    pub phone: Option<String>,
+    pub met_on: NaiveDate,
+    /// The purpose of the follow-up or notes from the meeting, kept on the timeline.
+    pub notes: Option<String>,
+}
+
+/// What an import of prospects did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProspectsImported {
+    pub created: usize,
+    /// Already followed as a prospect met that day (a second import of the file): left alone.
+    pub unchanged: usize,
+    /// Contacts who opted out of commercial messages: not followed.
+    pub opted_out: usize,
+}
+
 /// What an import of quotes did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct QuotesImported {
@@ -305,6 +325,83 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Imports prospects, all or nothing (one transaction): each contact is created when its
+    /// code is new (with its phone), and followed up from its first contact unless it opted
+    /// out or is already followed as a prospect met that day.
+    pub async fn import_prospects(
+        &self,
+        creditor: CreditorId,
+        prospects: &[ProspectInput],
+        source: &str,
+    ) -> Result<ProspectsImported> {
+        let mut tx = self.pool.begin().await?;
+        let mut done = ProspectsImported::default();
+        for prospect in prospects {
+            if prospect.contact.code.trim().is_empty() {
+                // Dropping the transaction rolls back the prospects before this one.
+                return Err(StoreError::Refused(format!(
+                    "{source}: a prospect without a contact code; nothing was imported"
+                )));
+            }
+            let customer = ensure_contact(&mut tx, creditor, &prospect.contact).await?;
+            if let Some(phone) = &prospect.phone {
+                sqlx::query(
+                    "UPDATE customers SET phones = $1 WHERE id = $2 AND creditor_id = $3 AND phones = ''",
+                )
+                .bind(phone.as_str())
+                .bind(customer)
+                .bind(creditor.0)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if opted_out(&mut tx, creditor, customer).await? {
+                done.opted_out += 1;
+                continue;
+            }
+            let met_on = prospect.met_on;
+            let reference = format!("prospect-{}-{met_on}", prospect.contact.code);
+            let now = now_text();
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO followups (creditor_id, customer_id, kind, reference, started_on, next_action_on, created_at, updated_at) \
+                 VALUES ($1, $2, 'prospect', $3, $4, '0000-00-00', $5, $6) \
+                 ON CONFLICT (creditor_id, kind, reference) DO NOTHING RETURNING id",
+            )
+            .bind(creditor.0)
+            .bind(customer)
+            .bind(reference.as_str())
+            .bind(met_on.to_string())
+            .bind(now.as_str())
+            .bind(now.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            if inserted.is_none() {
+                done.unchanged += 1;
+                continue;
+            }
+            done.created += 1;
+            let notes = prospect
+                .notes
+                .as_deref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default();
+            append(
+                &mut *tx,
+                &event(
+                    creditor,
+                    customer,
+                    "prospect_added",
+                    met_on,
+                    format!("prospect first met on {met_on}: follow-up started{notes}"),
+                    serde_json::json!({"reference": reference, "source": source,
+                        "notes": prospect.notes}),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// Adds a prospect first met on `met_on` (the contact is created when new). Fails when the
@@ -898,7 +995,7 @@ async fn opted_out(tx: &mut Tx, creditor: CreditorId, customer: i64) -> Result<b
 }
 
 /// `local` (creditor time) as the RFC 3339 UTC text the outbox compares (`next_attempt_at`).
-fn utc_text(tz: chrono_tz::Tz, local: NaiveDateTime) -> String {
+pub(crate) fn utc_text(tz: chrono_tz::Tz, local: NaiveDateTime) -> String {
     let instant = tz
         .from_local_datetime(&local)
         .earliest()

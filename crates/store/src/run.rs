@@ -45,7 +45,7 @@ use crate::Store;
 
 /// Customers planned per transaction.
 const CHUNK: usize = 1000;
-/// Rows per multi-row insert (16 columns: 16,000 parameters, under both engines' limits).
+/// Rows per multi-row insert (21 columns: 21,000 parameters, under both engines' limits).
 const INSERT_ROWS: usize = 1000;
 
 type Tx = Transaction<'static, Any>;
@@ -630,19 +630,38 @@ async fn insert_actions(
 ) -> Result<HashSet<(String, String)>> {
     let mut inserted = HashSet::with_capacity(rows.len());
     let now = now_text();
+    // An experiment's variant B may set the hour its messages leave (creditor time).
+    let tz: Option<chrono_tz::Tz> = match rows.iter().find(|(a, _)| a.send_hour.is_some()) {
+        Some((first, _)) => {
+            let zone: String = sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
+                .bind(first.creditor.0)
+                .fetch_one(&mut **tx)
+                .await?;
+            Some(zone.parse().unwrap_or(chrono_tz::Europe::Paris))
+        }
+        None => None,
+    };
     for part in rows.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO actions (creditor_id, customer_id, idempotency_key, channel, step, notice, cycle, \
              planned_on, due_on, status, invoices, amount_minor, currency, reason, created_at, updated_at, \
-             attach_statement) \
+             attach_statement, experiment, variant, send_after, next_attempt_at) \
              VALUES {} ON CONFLICT (creditor_id, idempotency_key, channel) DO NOTHING \
              RETURNING idempotency_key, channel",
-            value_rows(backend, part.len(), 17)
+            value_rows(backend, part.len(), 21)
         );
         let mut query = sqlx::query(&sql);
         for (action, channel) in part {
             let invoices = serde_json::to_string(&action.invoices)
                 .map_err(|e| StoreError::Corrupt(format!("action {}: {e}", action.key)))?;
+            let local = match (tz, action.send_hour) {
+                (Some(_), Some(hour)) => action.on.and_hms_opt(u32::from(hour), 0, 0),
+                _ => None,
+            };
+            let not_before = match (tz, local) {
+                (Some(tz), Some(local)) => Some(crate::followups::utc_text(tz, local)),
+                _ => None,
+            };
             query = query
                 .bind(action.creditor.0)
                 .bind(action.customer.0)
@@ -660,7 +679,11 @@ async fn insert_actions(
                 .bind(action.reason.as_str())
                 .bind(now.as_str())
                 .bind(now.as_str())
-                .bind(i64::from(action.attach_statement));
+                .bind(i64::from(action.attach_statement))
+                .bind(action.experiment.clone())
+                .bind(action.variant.map(|v| v.as_str()))
+                .bind(local.map(|l| l.format("%Y-%m-%dT%H:%M").to_string()))
+                .bind(not_before);
         }
         for row in query.fetch_all(&mut **tx).await? {
             inserted.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));

@@ -14,7 +14,7 @@ use relance_core::money::Money;
 use relance_store::cases::RunOptions;
 use relance_store::creditors::CreditorInput;
 use relance_store::customers::CustomerFields;
-use relance_store::followups::{ContactInput, QuoteInput};
+use relance_store::followups::{ContactInput, ProspectInput, QuoteInput};
 use relance_store::imports::InvoiceRecord;
 use relance_store::Store;
 use rust_decimal::Decimal;
@@ -400,5 +400,88 @@ on_both_databases!(
             .await
             .expect("full");
         assert!(later.is_empty(), "{later:?}");
+    }
+);
+
+on_both_databases!(
+    an_import_of_prospects_feeds_their_follow_up,
+    |db: TestDb| async move {
+        let store = &db.store;
+        let creditor = creditor(store).await;
+        // O1 opted out earlier (met at another fair): the import does not follow it again.
+        store
+            .add_prospect(creditor, &contact("O1"), d("2026-01-05"))
+            .await
+            .expect("prospect");
+        store
+            .opt_out(creditor, "O1", d("2026-01-10"), "link")
+            .await
+            .expect("opt out");
+        let prospect = |code: &str, notes: Option<&str>| ProspectInput {
+            contact: contact(code),
+            phone: Some("04 72 00 00 00".into()),
+            met_on: d("2026-03-02"),
+            notes: notes.map(str::to_string),
+        };
+        let file = vec![
+            prospect("P1", Some("Salon de Lyon: showcase quote")),
+            prospect("P2", None),
+            prospect("O1", None),
+        ];
+        let done = store
+            .import_prospects(creditor, &file, "salon.csv")
+            .await
+            .expect("import");
+        assert_eq!((done.created, done.unchanged, done.opted_out), (2, 0, 1));
+        // The same file again changes nothing.
+        let again = store
+            .import_prospects(creditor, &file, "salon.csv")
+            .await
+            .expect("import");
+        assert_eq!((again.created, again.unchanged, again.opted_out), (0, 2, 1));
+        let events = store
+            .timeline(creditor, Some("P1"))
+            .await
+            .expect("timeline");
+        let added: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == "prospect_added")
+            .collect();
+        assert_eq!(added.len(), 1);
+        assert!(
+            added[0].summary.contains("Salon de Lyon"),
+            "{}",
+            added[0].summary
+        );
+        let p1 = store
+            .customer_by_code(creditor, "P1")
+            .await
+            .expect("customer")
+            .expect("P1");
+        assert_eq!(p1.phones, vec!["04 72 00 00 00".to_string()]);
+        // The existing prospect sequence: a message the next business day (Tuesday 3 March).
+        let lines = run(store, creditor, d("2026-03-03"), false).await;
+        assert_eq!(
+            lines,
+            [
+                "2026-03-03 P1 prospect_news email",
+                "2026-03-03 P2 prospect_news email"
+            ]
+        );
+
+        // All or nothing: a row the store refuses rolls back the rows before it.
+        let before = store.followups(creditor, None).await.expect("list").len();
+        let mut broken = vec![prospect("P3", None), prospect("P4", None)];
+        broken[1].contact.email = None;
+        broken[1].contact.code = String::new();
+        let refused = store
+            .import_prospects(creditor, &broken, "broken.csv")
+            .await;
+        assert!(refused.is_err(), "an empty code is refused: {refused:?}");
+        assert_eq!(
+            store.followups(creditor, None).await.expect("list").len(),
+            before,
+            "P3 was rolled back with the file"
+        );
     }
 );

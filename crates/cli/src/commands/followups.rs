@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use relance_core::party::{CustomerCode, EmailAddress, Language};
-use relance_formats::{read_quotes_csv, Severity};
-use relance_store::followups::{ContactInput, QuoteInput};
+use relance_formats::{read_prospects_csv, read_quotes_csv, Severity};
+use relance_store::followups::{ContactInput, ProspectInput, QuoteInput};
 use relance_store::Store;
 
 use crate::cli::{ContactCommand, OutputFormat, ProspectCommand, QuoteCommand};
@@ -59,6 +59,57 @@ pub async fn import_quotes(
         quotes.len(),
         done.created,
         done.unchanged
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `relance import prospects FILE`: all or nothing, every problem with its line and column.
+pub async fn import_prospects(
+    store: &Store,
+    wanted: Option<&str>,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    let creditor = creditor(store, wanted).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let source = file.display().to_string();
+    let mut rows = Vec::new();
+    let report = read_prospects_csv(&source, &bytes, &mut |row| rows.push(row));
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    let errors = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    if errors > 0 {
+        eprintln!("{source}: refused, {errors} error(s); nothing was imported");
+        return Ok(ExitCode::FAILURE);
+    }
+    let prospects: Vec<ProspectInput> = rows
+        .into_iter()
+        .map(|row| ProspectInput {
+            contact: ContactInput {
+                code: row.code.as_str().to_string(),
+                name: Some(row.name),
+                email: row.email,
+                language: row.language,
+                kind: None,
+            },
+            phone: row.phone,
+            met_on: row.first_contact,
+            notes: row.notes,
+        })
+        .collect();
+    let done = store
+        .import_prospects(creditor.id, &prospects, &source)
+        .await?;
+    println!(
+        "Imported {source}: {} prospect(s), {} new, {} already followed, {} opted out (not followed)",
+        prospects.len(),
+        done.created,
+        done.unchanged,
+        done.opted_out
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -78,6 +78,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             suppliers::import_supplier_invoices(&store, creditor, &file).await
         }
         Command::Supplier(command) => suppliers::supplier(&store, creditor, command).await,
+        Command::Import(ImportCommand::Prospects { file }) => {
+            followups::import_prospects(&store, creditor, &file).await
+        }
         Command::Quote(command) => followups::quote(&store, creditor, command).await,
         Command::Prospect(command) => followups::prospect(&store, creditor, command).await,
         Command::Contact(command) => followups::contact(&store, creditor, command).await,

@@ -122,6 +122,7 @@ pub async fn run(
                     from.rsplit('@').next().unwrap_or("relance")
                 ),
                 attachments,
+                list_unsubscribe: None,
             };
             build_email(&envelope, &message)?
         }

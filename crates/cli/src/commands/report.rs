@@ -57,6 +57,9 @@ pub async fn run(
         ReportKind::Suppliers => {
             super::suppliers::report(store, &creditor, as_of, args.format).await?
         }
+        ReportKind::Experiment => {
+            super::report_cash::experiment(store, &creditor, as_of, &args).await?
+        }
         ReportKind::Aging => {
             aging(
                 store,

@@ -415,6 +415,126 @@ pub async fn steps(
     Ok(())
 }
 
+/// `relance report experiment POLICY`: the policy's experiments, arm against arm.
+pub async fn experiment(
+    store: &Store,
+    creditor: &CreditorRecord,
+    as_of: NaiveDate,
+    args: &ReportArgs,
+) -> anyhow::Result<()> {
+    use relance_core::experiment::{compare, Difference, ExperimentReport};
+    let Some(wanted) = args.policy.as_deref() else {
+        anyhow::bail!("which policy? relance report experiment POLICY (relance policy list)");
+    };
+    let policies = store.policies(creditor.id).await?;
+    let Some(policy) = policies.iter().find(|p| p.id == wanted) else {
+        let ids: Vec<&str> = policies.iter().map(|p| p.id.as_str()).collect();
+        anyhow::bail!("no policy \"{wanted}\" (policies: {})", ids.join(", "));
+    };
+    let experiments: Vec<(&str, &str)> = policy
+        .steps
+        .iter()
+        .filter_map(|s| {
+            s.experiment
+                .as_ref()
+                .map(|e| (s.id.as_str(), e.name.as_str()))
+        })
+        .collect();
+    if experiments.is_empty() {
+        anyhow::bail!(
+            "policy \"{wanted}\" runs no experiment (add [steps.experiment] to a step: relance policy export)"
+        );
+    }
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        policy: &'a str,
+        experiment: &'a str,
+        step: &'a str,
+        as_of: String,
+        #[serde(flatten)]
+        report: ExperimentReport,
+        verdict_text: String,
+    }
+    let mut lines = Vec::new();
+    for (step, name) in &experiments {
+        let outcomes = store.experiment_outcomes(creditor.id, name, as_of).await?;
+        let report = compare(&outcomes, as_of);
+        lines.push(Line {
+            policy: &policy.id,
+            experiment: name,
+            step,
+            as_of: as_of.to_string(),
+            verdict_text: report.verdict_text(&args.lang),
+            report,
+        });
+    }
+    let headers = [
+        "experiment",
+        "step",
+        "variant",
+        "cases",
+        "seen_14_days",
+        "paid_within_14_days",
+        "mean_days_to_payment",
+        "median_days_to_payment",
+    ];
+    let days = |v: Option<f64>| v.map(|m| format!("{m:.1}")).unwrap_or_else(|| "-".into());
+    let mut rows = Vec::new();
+    for l in &lines {
+        for arm in [&l.report.a, &l.report.b] {
+            rows.push(vec![
+                l.experiment.to_string(),
+                l.step.to_string(),
+                arm.variant.to_string(),
+                arm.cases.to_string(),
+                arm.seen.to_string(),
+                match arm.rate {
+                    Some(r) => {
+                        format!("{:.1}% ({} of {})", r * 100.0, arm.paid_within_14, arm.seen)
+                    }
+                    None => "-".into(),
+                },
+                days(arm.mean_days),
+                days(arm.median_days),
+            ]);
+        }
+    }
+    print_rows(args.format, &headers, &rows, &lines)?;
+    if args.format == OutputFormat::Table {
+        let fr = args.lang.starts_with("fr");
+        let show = |d: Option<Difference>, scale: f64, unit: &str| match d {
+            Some(d) => format!(
+                "{:+.1}{unit} [{:+.1}, {:+.1}]",
+                d.estimate * scale,
+                d.low * scale,
+                d.high * scale
+            ),
+            None => "-".into(),
+        };
+        for l in &lines {
+            let conf = l.report.confidence;
+            println!();
+            if fr {
+                println!(
+                    "{} : B − A, payés sous 14 jours {} ; délai moyen {} (intervalles à {conf} %)",
+                    l.experiment,
+                    show(l.report.rate_difference, 100.0, " pts"),
+                    show(l.report.days_difference, 1.0, " j"),
+                );
+            } else {
+                println!(
+                    "{}: B − A, paid within 14 days {}; mean days to payment {} ({conf}% intervals)",
+                    l.experiment,
+                    show(l.report.rate_difference, 100.0, " pts"),
+                    show(l.report.days_difference, 1.0, " d"),
+                );
+            }
+            println!("{}", l.verdict_text);
+        }
+    }
+    Ok(())
+}
+
 pub async fn scores(
     store: &Store,
     creditor: &CreditorRecord,

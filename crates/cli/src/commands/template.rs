@@ -283,6 +283,7 @@ fn preview_bytes(templates: &Templates, data: &LetterData, out: &Path) -> anyhow
                     "application/pdf".into(),
                     render_letter_pdf(data, templates)?,
                 )],
+                list_unsubscribe: None,
             };
             build_email(&envelope, &message)?
         }

@@ -520,6 +520,9 @@ fn action(
             followup.kind.sequence().len(),
             step.purpose
         ),
+        experiment: None,
+        variant: None,
+        send_hour: None,
     }
 }
 

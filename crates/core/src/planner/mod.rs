@@ -20,8 +20,8 @@ pub use plan::{
     PlannedAction, StepDue,
 };
 pub use policy::{
-    select_policy, select_policy_graded, Anchor, Channel, Conditions, Grouping, Policy,
-    PolicyError, Step, Tone,
+    select_policy, select_policy_graded, Anchor, Channel, Conditions, Experiment, Grouping, Policy,
+    PolicyError, Step, Tone, Variant,
 };
 pub use replay::{replay, Event, Input, ReplayError, ReplayOutcome, ReplaySetup, RunDays};
 

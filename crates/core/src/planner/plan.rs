@@ -29,7 +29,7 @@ use crate::money::Money;
 use crate::party::CustomerKind;
 
 use super::case::{CaseItem, CaseState};
-use super::policy::{Anchor, Channel, Policy, Step, Tone};
+use super::policy::{Anchor, Channel, Policy, Step, Tone, Variant};
 
 /// One thing a run does: a message on one or more channels, a call or a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +67,14 @@ pub struct PlannedAction {
     /// ([`Step::attach_statement`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub attach_statement: bool,
+    /// The experiment the step runs and the customer's arm in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Variant>,
+    /// The hour (creditor time) the messages wait for, set by an experiment's variant B.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hour: Option<u8>,
 }
 
 impl PlannedAction {
@@ -263,9 +271,13 @@ pub fn case_step_due(
         .map(|i| i.due_date)
         .min()?;
     let last = case.history.last().map(|h| h.on);
+    let offset_days = step
+        .as_variant(step.variant_for(&case.customer.code))
+        .0
+        .offset_days;
     let mut base = match (step.anchor, last) {
-        (Anchor::PreviousStep, Some(l)) => add_days(l, step.offset_days),
-        _ => add_days(oldest_due, step.offset_days),
+        (Anchor::PreviousStep, Some(l)) => add_days(l, offset_days),
+        _ => add_days(oldest_due, offset_days),
     };
     if let Some(l) = last {
         // Never two steps on one day, whatever the policy says.
@@ -494,6 +506,9 @@ fn notice_action(
         item_ids: vec![item.id],
         amount_due: item.open,
         reason,
+        experiment: None,
+        variant: None,
+        send_hour: None,
     }
 }
 
@@ -503,7 +518,10 @@ fn case_action(
     due: &StepDue,
     as_of: NaiveDate,
 ) -> Option<PlannedAction> {
-    let step = policy.steps.get(due.step_number.checked_sub(1)?)?;
+    let written = policy.steps.get(due.step_number.checked_sub(1)?)?;
+    let variant = written.variant_for(&case.customer.code);
+    let (step, send_hour) = written.as_variant(variant);
+    let step = &step;
     let listed: Vec<&CaseItem> = sorted_items(case)
         .into_iter()
         .filter(|i| chaseable(case, i) && i.due_date < as_of)
@@ -539,6 +557,10 @@ fn case_action(
         }
         DueCause::DisputeResolved => reason.push_str("; the dispute that paused it is resolved"),
     }
+    let experiment = written.experiment.as_ref().map(|e| e.name.clone());
+    if let (Some(name), Some(v)) = (&experiment, variant) {
+        reason.push_str(&format!("; experiment {name}: variant {v}"));
+    }
     let mut channels = step.channels_for(case.customer.has_email);
     if channels.is_empty() {
         channels.push(Channel::Task);
@@ -565,5 +587,8 @@ fn case_action(
         item_ids: listed.iter().map(|i| i.id).collect(),
         amount_due: Money::new(amount, case.currency),
         reason,
+        experiment,
+        variant,
+        send_hour,
     })
 }

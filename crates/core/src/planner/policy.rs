@@ -165,6 +165,105 @@ pub struct Step {
     /// e-mail, and printed after the letter, in the same envelope.
     #[serde(default, skip_serializing_if = "is_false")]
     pub attach_statement: bool,
+    /// An A/B test on this step: a share of the customers (variant B) get the step with the
+    /// experiment's changes, the others (variant A) the step as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<Experiment>,
+}
+
+/// The two arms of an experiment: A is the step as written, B the step with the changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Variant {
+    A,
+    B,
+}
+
+impl Variant {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Variant::A => "A",
+            Variant::B => "B",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Variant> {
+        match text.trim() {
+            "A" | "a" => Some(Variant::A),
+            "B" | "b" => Some(Variant::B),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn default_share_b() -> u8 {
+    50
+}
+
+/// An experiment on one case step: what variant B changes, and the share of customers in it.
+///
+/// A customer's variant is decided by a stable hash of the experiment's name and the
+/// customer's code ([`Experiment::variant_for`]): the same customer is always in the same arm,
+/// on every run and on both databases, and another experiment shuffles customers anew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Experiment {
+    /// Stable identifier, recorded on every action of the step: lowercase letters, digits, `_`.
+    pub name: String,
+    /// Percentage of customers in variant B (1–99).
+    #[serde(default = "default_share_b")]
+    pub share_b: u8,
+    /// Variant B's delay (the step's `offset_days` for B customers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_days: Option<i64>,
+    /// Variant B's template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Variant B's tone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<Tone>,
+    /// Variant B's sending hour (0–23, creditor time): its messages wait for that hour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hour: Option<u8>,
+}
+
+impl Experiment {
+    /// The arm of a customer (by its code): deterministic, roughly `share_b` % in B.
+    pub fn variant_for(&self, customer_code: &str) -> Variant {
+        if stable_bucket(&self.name, customer_code) < u64::from(self.share_b) {
+            Variant::B
+        } else {
+            Variant::A
+        }
+    }
+
+    /// Whether variant B changes anything.
+    pub fn changes_something(&self) -> bool {
+        self.offset_days.is_some()
+            || self.template.is_some()
+            || self.tone.is_some()
+            || self.send_hour.is_some()
+    }
+}
+
+/// 0–99 from FNV-1a over `name`, a zero byte and `key`, mixed by SplitMix64's finaliser: a
+/// fixed function (not `std`'s hasher, whose seed and algorithm may change).
+fn stable_bucket(name: &str, key: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes().chain([0u8]).chain(key.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^= h >> 31;
+    h % 100
 }
 
 impl Step {
@@ -187,6 +286,33 @@ impl Step {
                 .filter(|c| *c != Channel::Email)
                 .collect(),
         }
+    }
+
+    /// The customer's arm when the step runs an experiment.
+    pub fn variant_for(&self, customer_code: &str) -> Option<Variant> {
+        self.experiment
+            .as_ref()
+            .map(|e| e.variant_for(customer_code))
+    }
+
+    /// The step as a customer in `variant` gets it: B's changes applied, and the hour B's
+    /// messages wait for (`None` for A and when B keeps the hour).
+    pub fn as_variant(&self, variant: Option<Variant>) -> (Step, Option<u8>) {
+        let mut step = self.clone();
+        let mut hour = None;
+        if let (Some(Variant::B), Some(e)) = (variant, &self.experiment) {
+            if let Some(days) = e.offset_days {
+                step.offset_days = days;
+            }
+            if let Some(template) = &e.template {
+                step.template = template.clone();
+            }
+            if let Some(tone) = e.tone {
+                step.tone = tone;
+            }
+            hour = e.send_hour;
+        }
+        (step, hour)
     }
 }
 
@@ -211,6 +337,8 @@ pub enum PolicyError {
     NegativeDelay(String),
     #[error("the minimum amount must not be negative")]
     NegativeMinimum,
+    #[error("experiment \"{0}\": {1}")]
+    BadExperiment(String, &'static str),
 }
 
 fn default_minimum() -> Money {
@@ -255,6 +383,7 @@ impl Policy {
                 tone,
                 per_invoice_before_due: false,
                 attach_statement: false,
+                experiment: None,
             }
         }
         use Anchor::{DueDate, PreviousStep};
@@ -306,6 +435,7 @@ impl Policy {
             return Err(PolicyError::NegativeMinimum);
         }
         let mut seen = BTreeSet::new();
+        let mut experiments = BTreeSet::new();
         for step in &self.steps {
             let id_ok = !step.id.is_empty()
                 && step
@@ -325,6 +455,9 @@ impl Policy {
             }
             if step.anchor == Anchor::PreviousStep && step.offset_days < 0 {
                 return Err(PolicyError::NegativeDelay(step.id.clone()));
+            }
+            if let Some(e) = &step.experiment {
+                validate_experiment(step, e, &mut experiments)?;
             }
         }
         match self.case_steps().next() {
@@ -375,6 +508,45 @@ impl Policy {
     pub fn uses_grades(&self) -> bool {
         !self.conditions.grades.is_empty()
     }
+}
+
+fn validate_experiment(
+    step: &Step,
+    e: &Experiment,
+    names: &mut BTreeSet<String>,
+) -> Result<(), PolicyError> {
+    let bad = |why: &'static str| Err(PolicyError::BadExperiment(e.name.clone(), why));
+    let name_ok = !e.name.is_empty()
+        && e.name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !name_ok {
+        return bad("the name must be non-empty lowercase letters, digits and '_'");
+    }
+    if !names.insert(e.name.clone()) {
+        return bad("two steps of the policy run an experiment of this name");
+    }
+    if step.per_invoice_before_due {
+        return bad("only case steps can run an experiment, not before-due notices");
+    }
+    if !(1..=99).contains(&e.share_b) {
+        return bad("share_b (the percentage of customers in variant B) must be 1 to 99");
+    }
+    if !e.changes_something() {
+        return bad("variant B changes nothing (offset_days, template, tone or send_hour)");
+    }
+    if e.send_hour.is_some_and(|h| h > 23) {
+        return bad("send_hour must be 0 to 23");
+    }
+    if e.template.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return bad("variant B's template is empty");
+    }
+    if let Some(days) = e.offset_days {
+        if step.anchor == Anchor::PreviousStep && days < 0 {
+            return bad("variant B's delay counts from the previous step and must be 0 or more");
+        }
+    }
+    Ok(())
 }
 
 /// The first policy, in the given order, whose conditions accept the customer.

@@ -290,6 +290,9 @@ fn delivery_action(
         invoices: vec![po.number.clone()],
         item_ids: Vec::new(),
         attach_statement: false,
+        experiment: None,
+        variant: None,
+        send_hour: None,
         amount_due: po.amount,
         reason: format!(
             "order {} promised for {}, not delivered: step {} of {}, {what}{late}",
@@ -469,6 +472,9 @@ pub fn plan_invoice_dispute(
         invoices: vec![invoice.number.clone()],
         item_ids: Vec::new(),
         attach_statement: false,
+        experiment: None,
+        variant: None,
+        send_hour: None,
         amount_due: invoice.amount,
         reason: format!(
             "supplier invoice {} does not match its order: {}",

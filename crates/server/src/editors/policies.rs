@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use relance_core::money::{parse_amount, Currency, Money};
 use relance_core::party::CustomerKind;
-use relance_core::planner::{Channel, Policy, PolicyError, Step};
+use relance_core::planner::{Channel, Experiment, Policy, PolicyError, Step, Tone};
 use relance_core::scoring::Grade;
 use relance_store::creditors::CreditorRecord;
 use relance_store::StoreError;
@@ -93,10 +93,18 @@ struct StepRow {
     tone: String,
     before_due: bool,
     attach_statement: bool,
+    /// The step's experiment, empty `exp_name` for none: variant B's changes as typed.
+    exp_name: String,
+    exp_share_b: String,
+    exp_offset_days: String,
+    exp_template: String,
+    exp_tone: String,
+    exp_send_hour: String,
 }
 
 impl StepRow {
     fn of(step: &Step) -> StepRow {
+        let e = step.experiment.as_ref();
         StepRow {
             id: step.id.clone(),
             offset_days: step.offset_days.to_string(),
@@ -115,6 +123,21 @@ impl StepRow {
             tone: name_of(&step.tone),
             before_due: step.per_invoice_before_due,
             attach_statement: step.attach_statement,
+            exp_name: e.map(|e| e.name.clone()).unwrap_or_default(),
+            exp_share_b: e.map(|e| e.share_b.to_string()).unwrap_or_default(),
+            exp_offset_days: e
+                .and_then(|e| e.offset_days)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            exp_template: e.and_then(|e| e.template.clone()).unwrap_or_default(),
+            exp_tone: e
+                .and_then(|e| e.tone)
+                .map(|t| name_of(&t))
+                .unwrap_or_default(),
+            exp_send_hour: e
+                .and_then(|e| e.send_hour)
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -197,6 +220,12 @@ impl PolicyForm {
                 "tone" => row.tone = v,
                 "before_due" => row.before_due = !v.is_empty(),
                 "attach_statement" => row.attach_statement = !v.is_empty(),
+                "exp_name" => row.exp_name = v,
+                "exp_share_b" => row.exp_share_b = v,
+                "exp_offset_days" => row.exp_offset_days = v,
+                "exp_template" => row.exp_template = v,
+                "exp_tone" => row.exp_tone = v,
+                "exp_send_hour" => row.exp_send_hour = v,
                 "position" => *position = v,
                 "remove" => *removed = !v.is_empty(),
                 _ => {}
@@ -361,6 +390,82 @@ impl PolicyForm {
             } else {
                 row.template.clone()
             };
+            let mut experiment = None;
+            if !row.exp_name.is_empty() {
+                let share_b = if row.exp_share_b.is_empty() {
+                    Some(50)
+                } else {
+                    row.exp_share_b
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|s| (1..=99).contains(s))
+                };
+                if share_b.is_none() {
+                    err(
+                        f("exp_share_b"),
+                        format!("« {} » n'est pas un pourcentage (1 à 99)", row.exp_share_b),
+                        format!("\"{}\" is not a percentage (1 to 99)", row.exp_share_b),
+                    );
+                }
+                let b_offset = if row.exp_offset_days.is_empty() {
+                    Some(None)
+                } else {
+                    row.exp_offset_days
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|d| d.abs() <= 3650)
+                        .map(Some)
+                };
+                if b_offset.is_none() {
+                    err(
+                        f("exp_offset_days"),
+                        format!(
+                            "« {} » n'est pas un nombre de jours (-3650 à 3650)",
+                            row.exp_offset_days
+                        ),
+                        format!(
+                            "\"{}\" is not a number of days (-3650 to 3650)",
+                            row.exp_offset_days
+                        ),
+                    );
+                }
+                let b_tone = if row.exp_tone.is_empty() {
+                    Some(None)
+                } else {
+                    parse_name::<Tone>(&row.exp_tone).map(Some)
+                };
+                if b_tone.is_none() {
+                    err(f("exp_tone"), "ton inconnu".into(), "unknown tone".into());
+                }
+                let b_hour = if row.exp_send_hour.is_empty() {
+                    Some(None)
+                } else {
+                    row.exp_send_hour
+                        .parse::<u8>()
+                        .ok()
+                        .filter(|h| *h <= 23)
+                        .map(Some)
+                };
+                if b_hour.is_none() {
+                    err(
+                        f("exp_send_hour"),
+                        format!("« {} » n'est pas une heure (0 à 23)", row.exp_send_hour),
+                        format!("\"{}\" is not an hour (0 to 23)", row.exp_send_hour),
+                    );
+                }
+                if let (Some(share_b), Some(offset_days), Some(tone), Some(send_hour)) =
+                    (share_b, b_offset, b_tone, b_hour)
+                {
+                    experiment = Some(Experiment {
+                        name: row.exp_name.clone(),
+                        share_b,
+                        offset_days,
+                        template: (!row.exp_template.is_empty()).then(|| row.exp_template.clone()),
+                        tone,
+                        send_hour,
+                    });
+                }
+            }
             if let (Some(offset_days), Some(anchor), Some(tone)) = (offset, anchor, tone) {
                 steps.push(Step {
                     id: row.id.clone(),
@@ -372,6 +477,7 @@ impl PolicyForm {
                     tone,
                     per_invoice_before_due: row.before_due,
                     attach_statement: row.attach_statement,
+                    experiment,
                 });
             }
         }
@@ -407,6 +513,12 @@ impl PolicyForm {
                     step_field(id, "offset_days")
                 }
                 PolicyError::FirstStepAnchor(id) => step_field(id, "anchor"),
+                PolicyError::BadExperiment(name, _) => self
+                    .steps
+                    .iter()
+                    .position(|s| &s.exp_name == name)
+                    .map(|i| format!("s{i}.exp_name"))
+                    .unwrap_or_else(|| "steps".into()),
             };
             // The core's message is in English (it is also the CLI's).
             errors.insert(field, e.to_string());

@@ -107,6 +107,18 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("remove", "Supprimer", "Remove"),
     ("new_step", "nouvelle étape", "new step"),
+    ("experiment", "Expérience A/B", "A/B experiment"),
+    (
+        "experiment_help",
+        "Nom vide : pas d'expérience. Les clients de la variante B (part en %, tirés de façon stable) reçoivent l'étape avec les changements remplis ; les autres (A) l'étape telle quelle. Comparez avec relance report experiment.",
+        "Empty name: no experiment. Customers in variant B (share in %, chosen stably) get the step with the changes filled in; the others (A) the step as it is. Compare with relance report experiment.",
+    ),
+    ("exp_name", "Nom de l'expérience", "Experiment name"),
+    ("exp_share_b", "Part B (%)", "Share in B (%)"),
+    ("exp_offset_days", "Délai B (j)", "B's delay (days)"),
+    ("exp_template", "Modèle B", "B's template"),
+    ("exp_tone", "Ton B", "B's tone"),
+    ("exp_send_hour", "Heure d'envoi B (0–23)", "B's sending hour (0–23)"),
     ("assign_title", "Affecter un client à ce scénario", "Assign a customer to this policy"),
     (
         "assign_help",
