@@ -440,23 +440,35 @@ impl Store {
                 Backend::Sqlite => {
                     let expr: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
                     let expr = expr.join(" ");
-                    // Few matches: fetch them by id and sort them. Many (`durand` among
+                    // Few matches (up to FEW_MATCHES): their ids, listed in the statement, so
+                    // that SQLite fetches them by id and sorts them. Many (`durand` among
                     // 200,000): walk the sort's index from the cursor and keep the matching
                     // rows (the unary plus keeps SQLite from the first plan), which finds a
                     // page after a few hundred rows instead of sorting 50,000.
-                    let many: i64 = sqlx::query_scalar(&format!(
-                        "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT rowid FROM customers_fts \
-                         WHERE customers_fts MATCH $1 LIMIT {FEW_MATCHES}) AS m"
+                    let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                        "SELECT rowid FROM customers_fts WHERE customers_fts MATCH $1 LIMIT {}",
+                        FEW_MATCHES + 1
                     ))
                     .bind(&expr)
-                    .fetch_one(&self.pool)
+                    .fetch_all(&self.pool)
                     .await?;
-                    let id = if many >= FEW_MATCHES { "+c.id" } else { "c.id" };
-                    args.push(Arg::Text(expr));
-                    let n = args.len();
-                    sql.push_str(&format!(
-                        " AND {id} IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ${n})"
-                    ));
+                    if ids.is_empty() {
+                        return Ok(CustomerPage {
+                            rows: Vec::new(),
+                            next: None,
+                        });
+                    }
+                    if ids.len() <= FEW_MATCHES {
+                        // Integers from the index: listed inline.
+                        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+                        sql.push_str(&format!(" AND c.id IN ({})", list.join(",")));
+                    } else {
+                        args.push(Arg::Text(expr));
+                        let n = args.len();
+                        sql.push_str(&format!(
+                            " AND +c.id IN (SELECT rowid FROM customers_fts WHERE customers_fts MATCH ${n})"
+                        ));
+                    }
                 }
                 // The same rule over the trigram index: the folded text holds " word".
                 Backend::Postgres => {
@@ -736,7 +748,7 @@ impl Store {
 
 /// Above this many full-text matches, a SQLite search walks the list's index instead of
 /// sorting the matches.
-const FEW_MATCHES: i64 = 2000;
+const FEW_MATCHES: usize = 2000;
 
 /// The words of a customer search: runs of letters and digits (what the full-text index calls
 /// words), at most eight. A query of digits and spaces only is one word, so that a SIREN written
