@@ -1,7 +1,9 @@
 // The work queue and the imports page in headless Chromium: `relance serve --demo` on a fresh
 // SQLite file, two daily runs (`relance run --no-send`) so that call tasks are due; log a call's
 // outcome from the work queue and find it on the customer's timeline (and in the database);
-// upload a CSV with a bad line, see its positioned error, and check that nothing was stored.
+// upload a CSV with a bad line, see its positioned error, and check that nothing was stored;
+// "send now" on one of today's e-mails: it leaves at once (an .eml in the outbox) and the page
+// says so.
 //
 // RELANCE_BIN names the binary (default: ../../target/debug/relance); CHROMIUM the browser
 // (default: /usr/bin/chromium).
@@ -9,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,12 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.RELANCE_BIN || resolve(here, '../../target/debug/relance');
 const dir = mkdtempSync(join(tmpdir(), 'relance-e2e-'));
-const env = { ...process.env, RELANCE_DATABASE_URL: `sqlite://${join(dir, 'relance.db')}` };
+const env = {
+  ...process.env,
+  RELANCE_DATABASE_URL: `sqlite://${join(dir, 'relance.db')}`,
+  // No SMTP server: "send now" files the e-mails as .eml under OUTBOX/mail.
+  RELANCE_OUTBOX: join(dir, 'outbox'),
+};
 delete env.RELANCE_CREDITOR;
 
 let server;
@@ -161,5 +168,29 @@ test('upload a CSV with an error: the error is listed and nothing is stored', as
   assert.equal(await page.locator('#recent-imports tbody tr').count(), before, 'no import recorded');
   const invoices = relance('report', 'invoices', '--format', 'json');
   assert.ok(!invoices.includes('E2E-1'), 'nothing stored');
+  await page.close();
+});
+
+test('send one of today\'s e-mails now from the work queue', async () => {
+  const page = await browser.newPage({ locale: 'fr-FR' });
+  await logIn(page);
+  await page.getByRole('link', { name: 'File de travail', exact: true }).click();
+  await page.waitForURL(/\/queue$/);
+  const button = page.locator('#to-send').getByRole('button', { name: 'Envoyer maintenant' }).first();
+  await button.waitFor();
+  const row = await button.locator('xpath=ancestor::tr').getAttribute('id');
+  await button.click();
+  await page.waitForURL(/\/queue\?(done|error)=/);
+  const said = await page.locator('[data-testid="done"], [data-testid="error"]').first().textContent();
+  // The row left today's list either way: sent, or failed and moved to "for a person".
+  assert.equal(await page.locator(`#to-send tr[id="${row}"]`).count(), 0, said);
+  if (said.includes('E-mail envoyé.')) {
+    const mail = join(dir, 'outbox', 'mail');
+    const files = existsSync(mail) ? readdirSync(mail, { recursive: true }).filter((f) => String(f).endsWith('.eml')) : [];
+    assert.equal(files.length, 1, `one e-mail filed: ${files}`);
+  } else {
+    assert.ok(said.includes("Échec de l'envoi"), said);
+    assert.equal(await page.locator(`#attention tr[id="${row}"]`).count(), 1);
+  }
   await page.close();
 });

@@ -324,6 +324,65 @@ pub async fn dispatch(
     Ok(report)
 }
 
+/// What "send now" did with one action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendNow {
+    /// Claimed and taken through the pipeline; the report says whether it left, was cancelled
+    /// (nothing owed any more), postponed (on hold), deferred (a temporary error) or failed.
+    Done(DispatchReport),
+    /// Not claimable: not a planned e-mail due by today, or a dispatcher holds it right now.
+    NotClaimable,
+    /// The creditor has no sender address: e-mails stay in the outbox.
+    NoSender,
+}
+
+/// Sends the one e-mail action `id` now, through the same steps as [`dispatch`] (claim with a
+/// lease → render → last check → send → record): a person's "send now" from the work queue
+/// instead of waiting for the scheduler's next check. The claim and the last check keep it
+/// exactly once (a dispatcher running at the same moment skips the claimed row) and never for
+/// an invoice paid or disputed meanwhile.
+pub async fn dispatch_action(
+    store: &Store,
+    creditor: &CreditorRecord,
+    mailer: Arc<Mailer>,
+    options: &DispatchOptions,
+    id: i64,
+) -> anyhow::Result<SendNow> {
+    if creditor.email.is_none() {
+        return Ok(SendNow::NoSender);
+    }
+    // What rendering needs, before the claim: a failure here leaves the row unclaimed.
+    let templates = crate::templates_for(store, creditor.id).await?;
+    let rates = crate::law_rates(store).await?;
+    let letterhead = crate::letters::Letterhead::load(store, creditor).await?;
+    let clock = std::time::Instant::now();
+    let Some(claimed) = store
+        .claim_action(
+            creditor.id,
+            &options.worker,
+            id,
+            options.today,
+            options.lease,
+            &["email"],
+        )
+        .await?
+    else {
+        return Ok(SendNow::NotClaimable);
+    };
+    let claim_seconds = clock.elapsed().as_secs_f64();
+    let mut report = send_batch(
+        store,
+        creditor,
+        &mailer,
+        (&templates, &rates, &letterhead),
+        options,
+        vec![claimed],
+    )
+    .await?;
+    report.seconds[0] += claim_seconds;
+    Ok(SendNow::Done(report))
+}
+
 async fn send_batch(
     store: &Store,
     creditor: &CreditorRecord,

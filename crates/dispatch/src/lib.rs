@@ -22,7 +22,8 @@ pub mod tables;
 pub mod writer_lock;
 
 pub use dispatch::{
-    dispatch, mailer_for, worker_name, DeliverySettings, DispatchOptions, DispatchReport,
+    dispatch, dispatch_action, mailer_for, worker_name, DeliverySettings, DispatchOptions,
+    DispatchReport, SendNow,
 };
 
 use anyhow::Context as _;

@@ -169,13 +169,36 @@ pub struct AgingTable {
     pub totals: std::collections::BTreeMap<String, [Decimal; 6]>,
 }
 
+/// Customers read per statement when a whole aged balance is exported.
+pub const AGING_BATCH: u32 = 1000;
+
+/// The aged balance of `customer`, or of every customer read in keyset batches.
 pub async fn aging_table(
     store: &Store,
     creditor: &relance_store::creditors::CreditorRecord,
     as_of: chrono::NaiveDate,
     customer: Option<&str>,
 ) -> anyhow::Result<AgingTable> {
-    let lines = store.aging(creditor.id, as_of, customer).await?;
+    // The whole creditor is read a thousand customers at a time (keyset pages, each a few
+    // index walks), not in one statement that groups every open item at once.
+    let lines = match customer {
+        Some(_) => store.aging(creditor.id, as_of, customer).await?,
+        None => {
+            let mut lines = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = store
+                    .aging_page(creditor.id, as_of, after.as_deref(), AGING_BATCH)
+                    .await?;
+                lines.extend(page.lines);
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            lines
+        }
+    };
     let mut headers = vec!["customer", "customer_name", "currency"];
     headers.extend(BUCKET_LABELS);
     headers.push("total");

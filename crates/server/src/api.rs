@@ -898,7 +898,8 @@ pub enum SortOrder {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerListParams {
-    /// Part of the name or code, case-insensitive.
+    /// Words that begin a word of the name, code, SIREN or an e-mail address (case and
+    /// accents ignored): `hotel dur` finds "Hôtel Durand".
     search: Option<String>,
     /// Only customers with an overdue invoice.
     overdue: Option<bool>,

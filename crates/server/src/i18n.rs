@@ -129,7 +129,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("due_on", "Échéance", "Due"),
     ("amount", "Montant", "Amount"),
     ("search", "Rechercher", "Search"),
-    ("search_hint", "Nom ou code", "Name or code"),
+    (
+        "search_hint",
+        "Nom, code, SIREN ou e-mail (début des mots)",
+        "Name, code, SIREN or e-mail (beginnings of words)",
+    ),
     (
         "overdue_only",
         "Seulement les clients en retard",
@@ -255,6 +259,151 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// (key, French, English): the refusals of the forms, `{0}`, `{1}`… standing for what
+/// [`refusal`] is given (the value the user typed, a limit).
+const REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "not_a_date",
+        "{0} : « {1} » n'est pas une date (AAAA-MM-JJ)",
+        "{0}: \"{1}\" is not a date (YYYY-MM-DD)",
+    ),
+    (
+        "not_an_amount",
+        "montant : « {0} » n'est pas un montant (par exemple 1250,50)",
+        "amount: \"{0}\" is not an amount (for example 1250.50)",
+    ),
+    (
+        "not_an_invoice_of_customer",
+        "la facture « {0} » n'est pas une facture de ce client",
+        "invoice \"{0}\" is not an invoice of this customer",
+    ),
+    (
+        "not_an_open_invoice_of_customer",
+        "la facture « {0} » n'est pas une facture ouverte de ce client",
+        "invoice \"{0}\" is not an open invoice of this customer",
+    ),
+    ("reason_required", "motif : obligatoire", "reason: required"),
+    (
+        "until_after_today",
+        "jusqu'au : la date doit être après aujourd'hui",
+        "until: must be after today",
+    ),
+    (
+        "note_length",
+        "note : entre 1 et {0} caractères",
+        "note: between 1 and {0} characters",
+    ),
+    (
+        "note_too_long",
+        "note : {0} caractères au plus",
+        "note: at most {0} characters",
+    ),
+    (
+        "why_too_long",
+        "pourquoi : {0} caractères au plus",
+        "why: at most {0} characters",
+    ),
+    (
+        "why_required",
+        "pourquoi : dites pourquoi le message est écarté",
+        "why: say why the message is skipped",
+    ),
+    (
+        "not_an_outcome",
+        "résultat : « {0} » n'est pas un résultat d'appel",
+        "outcome: \"{0}\" is not an outcome",
+    ),
+    (
+        "from_after_to",
+        "la date de début {0} est après la date de fin {1}",
+        "from {0} is after to {1}",
+    ),
+    (
+        "choose_a_file",
+        "fichier : choisissez un fichier à importer",
+        "file: choose a file to import",
+    ),
+    (
+        "not_a_kind",
+        "contenu : « {0} » n'est ni des factures ni des paiements",
+        "kind: \"{0}\" is neither invoices nor payments",
+    ),
+    (
+        "file_too_large",
+        "envoi : le fichier dépasse {0} Mo ; importez-le avec `relance import`",
+        "upload: the file is larger than {0} MB; import it with `relance import`",
+    ),
+    (
+        "bad_upload",
+        "envoi : formulaire illisible ({0})",
+        "upload: {0}",
+    ),
+    (
+        "not_your_open_invoice",
+        "la facture {0} n'est pas une de vos factures ouvertes",
+        "invoice {0} is not one of your open invoices",
+    ),
+    (
+        "promise_in_the_past",
+        "la date promise est déjà passée",
+        "the promised date is in the past",
+    ),
+    (
+        "message_length",
+        "le message doit compter entre 1 et {0} caractères",
+        "the message must have between 1 and {0} characters",
+    ),
+    (
+        "policy_id",
+        "identifiant de politique « {0} » : 1 à 40 lettres minuscules, chiffres, _ et -",
+        "policy id \"{0}\": 1 to 40 lowercase letters, digits, _ and -",
+    ),
+];
+
+/// The names of the fields the refusals name: (field, French, English).
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("date", "date", "date"),
+    ("until", "jusqu'au", "until"),
+    ("as_of", "au", "as of"),
+    ("from", "du", "from"),
+    ("to", "au", "to"),
+];
+
+/// A form's refusal in `lang`: the catalogue's sentence with `args` in its `{0}`, `{1}`…
+pub fn refusal(lang: Lang, key: &'static str, args: &[&str]) -> String {
+    let sentence = REFUSALS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, fr, en)| if lang == Lang::Fr { *fr } else { *en })
+        .unwrap_or(key);
+    args.iter()
+        .enumerate()
+        .fold(sentence.to_string(), |out, (i, arg)| {
+            out.replace(&format!("{{{i}}}"), arg)
+        })
+}
+
+/// A field's name in `lang` (the name itself when the catalogue has none).
+pub fn field(lang: Lang, name: &str) -> String {
+    FIELDS
+        .iter()
+        .find(|(k, _, _)| *k == name)
+        .map(|(_, fr, en)| if lang == Lang::Fr { *fr } else { *en })
+        .unwrap_or(name)
+        .to_string()
+}
+
+/// One string of the catalogue in `lang`: messages composed by handlers (flash messages, form
+/// errors). An unknown key comes back as itself, which a test would notice.
+pub fn text(lang: Lang, key: &'static str) -> &'static str {
+    STRINGS
+        .iter()
+        .chain(crate::work::STRINGS)
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, fr, en)| if lang == Lang::Fr { *fr } else { *en })
+        .unwrap_or(key)
+}
+
 /// The strings of the pages in `lang`, for the templates (`t.key`).
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     STRINGS
@@ -280,6 +429,39 @@ mod tests {
         assert_eq!(Lang::of(&h), Lang::En);
         h.insert("cookie", HeaderValue::from_static("lang=fr"));
         assert_eq!(Lang::of(&h), Lang::Fr);
+    }
+
+    #[test]
+    fn refusals_in_both_languages() {
+        assert_eq!(
+            refusal(
+                Lang::Fr,
+                "not_a_date",
+                &[&field(Lang::Fr, "until"), "demain"]
+            ),
+            "jusqu'au : « demain » n'est pas une date (AAAA-MM-JJ)"
+        );
+        assert_eq!(
+            refusal(
+                Lang::En,
+                "not_a_date",
+                &[&field(Lang::En, "until"), "tomorrow"]
+            ),
+            "until: \"tomorrow\" is not a date (YYYY-MM-DD)"
+        );
+        // Every refusal has its two sentences, with the same placeholders.
+        for (key, fr, en) in REFUSALS {
+            for i in 0..3 {
+                let p = format!("{{{i}}}");
+                assert_eq!(fr.contains(&p), en.contains(&p), "{key}: {p}");
+            }
+            assert_ne!(fr, en, "{key} is not translated");
+        }
+        let mut keys: Vec<&str> = REFUSALS.iter().map(|r| r.0).collect();
+        keys.sort_unstable();
+        let n = keys.len();
+        keys.dedup();
+        assert_eq!(n, keys.len());
     }
 
     #[test]

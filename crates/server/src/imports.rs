@@ -12,7 +12,7 @@ use relance_formats::{Problem, Severity};
 
 use crate::auth::Session;
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{refusal, Lang};
 use crate::pages::{chrome, path_of, render};
 use crate::work::writer_context;
 use crate::{access, today_for, AppState};
@@ -98,6 +98,8 @@ pub async fn upload(
     let mut csrf = String::new();
     let mut kind = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
+    let lang = Lang::of(&headers);
+    let bad_upload = |e| bad_upload(e, lang);
     while let Some(field) = multipart.next_field().await.map_err(bad_upload)? {
         let field_name = field.name().unwrap_or("").to_string();
         match field_name.as_str() {
@@ -112,9 +114,8 @@ pub async fn upload(
         }
     }
     let creditor = writer_context(&state, &session, creditor, &csrf).await?;
-    let lang = Lang::of(&headers);
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return Err(WebError::BadRequest("file: choose a file to import".into()));
+        return Err(WebError::BadRequest(refusal(lang, "choose_a_file", &[])));
     };
     let today = today_for(&creditor);
     let input = Input::Bytes {
@@ -179,9 +180,7 @@ pub async fn upload(
             })
         }
         other => {
-            return Err(WebError::BadRequest(format!(
-                "kind: \"{other}\" is neither invoices nor payments"
-            )))
+            return Err(WebError::BadRequest(refusal(lang, "not_a_kind", &[other])))
         }
     };
     let status = match outcome {
@@ -238,14 +237,15 @@ fn file_name(sent: Option<&str>) -> String {
     }
 }
 
-fn bad_upload(e: axum::extract::multipart::MultipartError) -> WebError {
+fn bad_upload(e: axum::extract::multipart::MultipartError, lang: Lang) -> WebError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return WebError::BadRequest(format!(
-            "upload: the file is larger than {} MB; import it with `relance import`",
-            MAX_UPLOAD / (1024 * 1024)
+        return WebError::BadRequest(refusal(
+            lang,
+            "file_too_large",
+            &[&(MAX_UPLOAD / (1024 * 1024)).to_string()],
         ));
     }
-    WebError::BadRequest(format!("upload: {e}"))
+    WebError::BadRequest(refusal(lang, "bad_upload", &[&e.to_string()]))
 }
 
 fn internal(e: anyhow::Error) -> WebError {

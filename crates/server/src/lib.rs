@@ -45,6 +45,9 @@ pub struct ServerOptions {
     /// Failed logins allowed per account and address within `login_window`.
     pub login_attempts: u32,
     pub login_window: Duration,
+    /// How messages leave, for the work queue's "send now" (the scheduler's settings);
+    /// `None`: the button says sending is off on this server.
+    pub delivery: Option<relance_dispatch::DeliverySettings>,
 }
 
 impl Default for ServerOptions {
@@ -53,6 +56,7 @@ impl Default for ServerOptions {
             secure_cookies: false,
             login_attempts: 5,
             login_window: Duration::from_secs(15 * 60),
+            delivery: None,
         }
     }
 }
@@ -149,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{creditor}/queue", get(queue::page))
         .route("/c/{creditor}/queue/{id}/retry", post(queue::retry))
         .route("/c/{creditor}/queue/{id}/skip", post(queue::skip))
+        .route("/c/{creditor}/queue/{id}/send", post(queue::send_now))
         .route("/c/{creditor}/queue/call/{code}", post(queue::call))
         .route(
             "/c/{creditor}/imports",

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Session, LOGIN_CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS};
 use crate::error::WebError;
-use crate::i18n::{strings, Lang};
+use crate::i18n::{field, refusal, strings, Lang};
 use crate::{access, today_for, AppState};
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -777,10 +777,22 @@ fn after_form(
     }
 }
 
-pub(crate) fn parse_day(text: &str, field: &str) -> Result<NaiveDate, WebError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        WebError::BadRequest(format!("{field}: \"{text}\" is not a date (YYYY-MM-DD)"))
-    })
+pub(crate) fn parse_day(text: &str, name: &str, lang: Lang) -> Result<NaiveDate, WebError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| WebError::BadRequest(refusal(lang, "not_a_date", &[&field(lang, name), text])))
+}
+
+/// An optional amount typed in a form (`1250,50` or `1250.50`).
+pub(crate) fn parse_amount_field(
+    text: &str,
+    lang: Lang,
+) -> Result<Option<rust_decimal::Decimal>, WebError> {
+    match text.trim() {
+        "" => Ok(None),
+        a => parse_amount(a)
+            .map(Some)
+            .map_err(|_| WebError::BadRequest(refusal(lang, "not_an_amount", &[a]))),
+    }
 }
 
 async fn customer_owns(
@@ -788,6 +800,7 @@ async fn customer_owns(
     creditor: &CreditorRecord,
     customer: CustomerId,
     invoice: &str,
+    lang: Lang,
 ) -> Result<(), WebError> {
     let items = state
         .store()
@@ -799,8 +812,10 @@ async fn customer_owns(
     {
         Ok(())
     } else {
-        Err(WebError::BadRequest(format!(
-            "invoice \"{invoice}\" is not an invoice of this customer"
+        Err(WebError::BadRequest(refusal(
+            lang,
+            "not_an_invoice_of_customer",
+            &[invoice],
         )))
     }
 }
@@ -820,21 +835,17 @@ pub struct PromiseForm {
 /// `POST …/promise`.
 pub async fn promise(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, code)): Path<(i64, String)>,
     Form(form): Form<PromiseForm>,
 ) -> Result<Response, WebError> {
     let (creditor, customer) = form_context(&state, &session, creditor, &code, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
-        customer_owns(&state, &creditor, customer.id, &form.invoice).await?;
-        let date = parse_day(&form.date, "date")?;
-        let amount = match form.amount.trim() {
-            "" => None,
-            a => Some(
-                parse_amount(a)
-                    .map_err(|e| WebError::BadRequest(format!("amount: \"{a}\": {e}")))?,
-            ),
-        };
+        customer_owns(&state, &creditor, customer.id, &form.invoice, lang).await?;
+        let date = parse_day(&form.date, "date", lang)?;
+        let amount = parse_amount_field(&form.amount, lang)?;
         state
             .store()
             .promise_to_pay(
@@ -864,16 +875,18 @@ pub struct DisputeForm {
 /// `POST …/dispute`.
 pub async fn dispute(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, code)): Path<(i64, String)>,
     Form(form): Form<DisputeForm>,
 ) -> Result<Response, WebError> {
     let (creditor, customer) = form_context(&state, &session, creditor, &code, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
-        customer_owns(&state, &creditor, customer.id, &form.invoice).await?;
+        customer_owns(&state, &creditor, customer.id, &form.invoice, lang).await?;
         let reason = form.reason.trim();
         if reason.is_empty() {
-            return Err(WebError::BadRequest("reason: required".into()));
+            return Err(WebError::BadRequest(refusal(lang, "reason_required", &[])));
         }
         state
             .store()
@@ -898,20 +911,26 @@ pub struct HoldForm {
 /// `POST …/hold`.
 pub async fn hold(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, code)): Path<(i64, String)>,
     Form(form): Form<HoldForm>,
 ) -> Result<Response, WebError> {
     let (creditor, customer) = form_context(&state, &session, creditor, &code, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
-        let until = parse_day(&form.until, "until")?;
+        let until = parse_day(&form.until, "until", lang)?;
         let today = today_for(&creditor);
         if until <= today {
-            return Err(WebError::BadRequest("until: must be after today".into()));
+            return Err(WebError::BadRequest(refusal(
+                lang,
+                "until_after_today",
+                &[],
+            )));
         }
         let reason = form.reason.trim();
         if reason.is_empty() {
-            return Err(WebError::BadRequest("reason: required".into()));
+            return Err(WebError::BadRequest(refusal(lang, "reason_required", &[])));
         }
         state
             .store()
@@ -934,17 +953,21 @@ pub struct NoteForm {
 /// `POST …/note`.
 pub async fn note(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, code)): Path<(i64, String)>,
     Form(form): Form<NoteForm>,
 ) -> Result<Response, WebError> {
     let (creditor, customer) = form_context(&state, &session, creditor, &code, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
         let text = form.text.trim();
         if text.is_empty() || text.chars().count() > 4000 {
-            return Err(WebError::BadRequest(
-                "note: between 1 and 4000 characters".into(),
-            ));
+            return Err(WebError::BadRequest(refusal(
+                lang,
+                "note_length",
+                &["4000"],
+            )));
         }
         state
             .store()

@@ -19,7 +19,7 @@ use sha2::Sha256;
 
 use crate::auth::{hex, random_hex};
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{refusal, Lang};
 use crate::pages::{url_encode, ItemView};
 use crate::{today_for, AppState};
 
@@ -207,6 +207,7 @@ async fn own_invoice(
     creditor: &CreditorRecord,
     customer: &CustomerRecord,
     invoice: &str,
+    lang: Lang,
 ) -> Result<(), WebError> {
     let items = state
         .store()
@@ -218,8 +219,10 @@ async fn own_invoice(
     {
         Ok(())
     } else {
-        Err(WebError::BadRequest(format!(
-            "invoice {invoice} is not one of your open invoices"
+        Err(WebError::BadRequest(refusal(
+            lang,
+            "not_your_open_invoice",
+            &[invoice],
         )))
     }
 }
@@ -232,6 +235,7 @@ fn back_to(link: &LinkFields, key: &[u8]) -> Response {
 /// `POST /portal/promise`: the customer promises to pay an invoice by a date; the case pauses.
 pub async fn promise(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<PromiseForm>,
 ) -> Result<Response, WebError> {
     let link = LinkFields {
@@ -242,12 +246,15 @@ pub async fn promise(
         done: None,
     };
     let (creditor, customer) = open_link(&state, &link).await?;
-    own_invoice(&state, &creditor, &customer, &form.invoice).await?;
+    let lang = lang_for(&headers, &customer);
+    own_invoice(&state, &creditor, &customer, &form.invoice, lang).await?;
     let today = today_for(&creditor);
     if form.date < today {
-        return Err(WebError::BadRequest(
-            "the promised date is in the past".into(),
-        ));
+        return Err(WebError::BadRequest(refusal(
+            lang,
+            "promise_in_the_past",
+            &[],
+        )));
     }
     state
         .store()
@@ -259,6 +266,7 @@ pub async fn promise(
 /// `POST /portal/dispute`: the customer disputes an invoice with a message.
 pub async fn dispute(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Form(form): Form<DisputeForm>,
 ) -> Result<Response, WebError> {
     let link = LinkFields {
@@ -269,12 +277,15 @@ pub async fn dispute(
         done: None,
     };
     let (creditor, customer) = open_link(&state, &link).await?;
-    own_invoice(&state, &creditor, &customer, &form.invoice).await?;
+    let lang = lang_for(&headers, &customer);
+    own_invoice(&state, &creditor, &customer, &form.invoice, lang).await?;
     let message = form.message.trim();
     if message.is_empty() || message.chars().count() > 2000 {
-        return Err(WebError::BadRequest(
-            "the message must have between 1 and 2000 characters".into(),
-        ));
+        return Err(WebError::BadRequest(refusal(
+            lang,
+            "message_length",
+            &["2000"],
+        )));
     }
     let today = today_for(&creditor);
     state

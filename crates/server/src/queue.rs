@@ -9,14 +9,14 @@ use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use relance_core::calendar::BusinessCalendar;
 use relance_core::calls::{within_send_window, CallOutcome};
-use relance_core::money::parse_amount;
 use relance_dispatch::calls::{call_tasks_with_scripts, record_call_outcome, CallError, CallInput};
+use relance_dispatch::{DispatchOptions, SendNow};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::WebError;
-use crate::i18n::Lang;
-use crate::pages::{chrome, parse_day, path_of, render, url_encode};
+use crate::i18n::{refusal, text, Lang};
+use crate::pages::{chrome, parse_amount_field, parse_day, path_of, render, url_encode};
 use crate::work::{back_to, writer_context};
 use crate::{access, today_for, AppState};
 
@@ -119,10 +119,14 @@ pub struct ActionForm {
 }
 
 /// Who did it and why, as the timeline records it.
-fn note_of(session: &Session, why: &str) -> Result<String, WebError> {
+fn note_of(session: &Session, why: &str, lang: Lang) -> Result<String, WebError> {
     let why = why.trim();
     if why.chars().count() > 500 {
-        return Err(WebError::BadRequest("why: at most 500 characters".into()));
+        return Err(WebError::BadRequest(refusal(
+            lang,
+            "why_too_long",
+            &["500"],
+        )));
     }
     Ok(if why.is_empty() {
         format!("by {}", session.user.email)
@@ -135,13 +139,15 @@ fn note_of(session: &Session, why: &str) -> Result<String, WebError> {
 /// the next dispatch (`relance outbox retry`).
 pub async fn retry(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, id)): Path<(i64, i64)>,
     Form(form): Form<ActionForm>,
 ) -> Result<Response, WebError> {
     let creditor = writer_context(&state, &session, creditor, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
-        let note = note_of(&session, &form.why)?;
+        let note = note_of(&session, &form.why, lang)?;
         Ok(state
             .store()
             .outbox_retry(creditor.id, id, &note, today_for(&creditor))
@@ -155,18 +161,18 @@ pub async fn retry(
 /// on the timeline (`relance outbox cancel`).
 pub async fn skip(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, id)): Path<(i64, i64)>,
     Form(form): Form<ActionForm>,
 ) -> Result<Response, WebError> {
     let creditor = writer_context(&state, &session, creditor, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let result = async {
         if form.why.trim().is_empty() {
-            return Err(WebError::BadRequest(
-                "why: say why the message is skipped".into(),
-            ));
+            return Err(WebError::BadRequest(refusal(lang, "why_required", &[])));
         }
-        let note = note_of(&session, &form.why)?;
+        let note = note_of(&session, &form.why, lang)?;
         Ok(state
             .store()
             .outbox_cancel(creditor.id, id, &note, today_for(&creditor))
@@ -195,11 +201,13 @@ pub struct CallForm {
 /// `POST /c/{creditor}/queue/call/{code}`: records a call's outcome as `relance call` does.
 pub async fn call(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, code)): Path<(i64, String)>,
     Form(form): Form<CallForm>,
 ) -> Result<Response, WebError> {
     let creditor = writer_context(&state, &session, creditor, &form.csrf).await?;
+    let lang = Lang::of(&headers);
     let customer = state
         .store()
         .customer_by_code(creditor.id, &code)
@@ -216,28 +224,28 @@ pub async fn call(
                 .iter()
                 .any(|i| &i.number == number && i.kind == "invoice")
             {
-                return Err(WebError::BadRequest(format!(
-                    "invoice \"{number}\" is not an open invoice of this customer"
+                return Err(WebError::BadRequest(refusal(
+                    lang,
+                    "not_an_open_invoice_of_customer",
+                    &[number],
                 )));
             }
         }
         let outcome = CallOutcome::parse(&form.outcome).ok_or_else(|| {
-            WebError::BadRequest(format!("outcome: \"{}\" is not an outcome", form.outcome))
+            WebError::BadRequest(refusal(lang, "not_an_outcome", &[&form.outcome]))
         })?;
         let on = match form.on.trim() {
             "" => None,
-            d => Some(parse_day(d, "date")?),
+            d => Some(parse_day(d, "date", lang)?),
         };
-        let amount = match form.amount.trim() {
-            "" => None,
-            a => Some(
-                parse_amount(a)
-                    .map_err(|e| WebError::BadRequest(format!("amount: \"{a}\": {e}")))?,
-            ),
-        };
+        let amount = parse_amount_field(&form.amount, lang)?;
         let note = form.note.trim();
         if note.chars().count() > 4000 {
-            return Err(WebError::BadRequest("note: at most 4000 characters".into()));
+            return Err(WebError::BadRequest(refusal(
+                lang,
+                "note_too_long",
+                &["4000"],
+            )));
         }
         let input = CallInput {
             customer: code.clone(),
@@ -266,5 +274,56 @@ pub async fn call(
         }
         other => other,
     };
+    back_to(&format!("/c/{}/queue", creditor.id.0), result)
+}
+
+/// `POST /c/{creditor}/queue/{id}/send`: sends one of today's planned e-mails now, through the
+/// dispatcher the scheduler runs (claim → render → last check → send → record), instead of at
+/// its next check; the outcome comes back as the page's message. Collectors and admins only.
+pub async fn send_now(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    session: Session,
+    Path((creditor, id)): Path<(i64, i64)>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, WebError> {
+    let creditor = writer_context(&state, &session, creditor, &form.csrf).await?;
+    let lang = Lang::of(&headers);
+    let refused = |key| Err(WebError::BadRequest(text(lang, key).to_string()));
+    let internal = |e: anyhow::Error| WebError::Internal(format!("send now: {e:#}"));
+    let result = async {
+        let Some(mut settings) = state.options().delivery.clone() else {
+            return refused("wq_send_off");
+        };
+        let store = state.store();
+        // The creditor's own SMTP account when its settings name one, as the scheduler does.
+        if let Some(url) = store.creditor_settings(creditor.id).await?.smtp_url {
+            let password = store.smtp_password(creditor.id).await?;
+            settings.smtp_url = Some(crate::scheduler::with_password(
+                &url,
+                password.as_deref(),
+            ));
+        }
+        let mailer = std::sync::Arc::new(relance_dispatch::mailer_for(&settings).map_err(internal)?);
+        let mut options =
+            DispatchOptions::new(&settings, today_for(&creditor), Some(1)).map_err(internal)?;
+        options.worker = format!("{}:web", relance_dispatch::worker_name(0));
+        let outcome = relance_dispatch::dispatch_action(store, &creditor, mailer, &options, id)
+            .await
+            .map_err(internal)?;
+        match outcome {
+            SendNow::NoSender => refused("wq_send_no_sender"),
+            SendNow::NotClaimable => refused("wq_send_not_claimable"),
+            SendNow::Done(r) if r.sent > 0 => {
+                tracing::info!(creditor = %creditor.name, action = id, by = %session.user.email, "sent now");
+                Ok(text(lang, "wq_sent_now").to_string())
+            }
+            SendNow::Done(r) if r.cancelled > 0 => refused("wq_send_cancelled"),
+            SendNow::Done(r) if r.postponed > 0 => refused("wq_send_postponed"),
+            SendNow::Done(r) if r.deferred > 0 => refused("wq_send_deferred"),
+            SendNow::Done(_) => refused("wq_send_failed"),
+        }
+    }
+    .await;
     back_to(&format!("/c/{}/queue", creditor.id.0), result)
 }

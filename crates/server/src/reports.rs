@@ -19,12 +19,12 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::WebError;
-use crate::i18n::Lang;
+use crate::i18n::{refusal, Lang};
 use crate::pages::{chrome, parse_day, path_of, render};
 use crate::{access, today_for, AppState};
 
 /// Customers per page of the aged balance.
-const PAGE: usize = 50;
+const PAGE: u32 = 50;
 /// Months of DSO shown.
 const DSO_MONTHS: usize = 12;
 /// The default period of the actions: the last 30 days.
@@ -38,8 +38,9 @@ pub struct ReportsQuery {
     from: String,
     #[serde(default)]
     to: String,
+    /// The aged balance's cursor: the last customer code of the previous page.
     #[serde(default)]
-    page: Option<usize>,
+    after: Option<String>,
 }
 
 /// The days a request asks about, checked.
@@ -50,10 +51,10 @@ struct Days3 {
 }
 
 impl ReportsQuery {
-    fn days(&self, today: NaiveDate) -> Result<Days3, WebError> {
+    fn days(&self, today: NaiveDate, lang: Lang) -> Result<Days3, WebError> {
         let day = |text: &str, field: &str, default: NaiveDate| match text.trim() {
             "" => Ok(default),
-            d => parse_day(d, field),
+            d => parse_day(d, field, lang),
         };
         let as_of = day(&self.as_of, "as_of", today)?;
         let to = day(&self.to, "to", today)?;
@@ -63,8 +64,10 @@ impl ReportsQuery {
             to.checked_sub_days(Days::new(PERIOD_DAYS)).unwrap_or(to),
         )?;
         if from > to {
-            return Err(WebError::BadRequest(format!(
-                "from {from} is after to {to}"
+            return Err(WebError::BadRequest(refusal(
+                lang,
+                "from_after_to",
+                &[&from.to_string(), &to.to_string()],
             )));
         }
         Ok(Days3 { as_of, from, to })
@@ -87,30 +90,48 @@ pub async fn page(
 ) -> Result<Response, WebError> {
     let creditor = access(state.store(), &session.user, creditor).await?;
     let lang = Lang::of(&headers);
-    let days = q.days(today_for(&creditor))?;
+    let days = q.days(today_for(&creditor), lang)?;
     let store = state.store();
     let cid = creditor.id.0;
-    let AgingTable {
-        headers: aging_headers,
-        rows,
-        totals,
-        ..
-    } = aging_table(store, &creditor, days.as_of, None)
-        .await
-        .map_err(internal)?;
-    let pages = rows.len().div_ceil(PAGE).max(1);
-    let page = q.page.unwrap_or(1).clamp(1, pages);
-    let shown: Vec<Vec<String>> = rows
+    // One page of customers in SQL (keyset on the code), and the totals of the whole creditor
+    // (the dashboard's cached figures when the day is today).
+    let after = q.after.as_deref().filter(|a| !a.is_empty());
+    let aging = store
+        .aging_page(creditor.id, days.as_of, after, PAGE)
+        .await?;
+    let shown: Vec<Vec<String>> = aging
+        .lines
         .iter()
-        .skip((page - 1) * PAGE)
-        .take(PAGE)
-        .map(|row| money_cells(row, lang))
+        .map(|l| {
+            let mut row = vec![
+                l.customer.clone(),
+                l.customer_name.clone(),
+                l.currency.clone(),
+            ];
+            row.extend(l.buckets.iter().map(|b| b.to_string()));
+            row.push(l.total().to_string());
+            money_cells(&row, lang)
+        })
         .collect();
-    let totals: Vec<Vec<String>> = totals
+    let all_totals = if days.as_of == today_for(&creditor) {
+        state
+            .aging_cache()
+            .totals(store, creditor.id, days.as_of)
+            .await?
+    } else {
+        store.aging_totals(creditor.id, days.as_of).await?
+    };
+    let totals: Vec<Vec<String>> = all_totals
         .iter()
-        .map(|(currency, sums)| {
-            let mut row = vec![currency.clone()];
-            row.extend(sums.iter().map(|s| amount(*s, currency, lang)));
+        .map(|t| {
+            let code = t.currency.code();
+            let mut row = vec![code.to_string()];
+            row.extend(
+                t.buckets
+                    .iter()
+                    .chain(std::iter::once(&t.total()))
+                    .map(|m| lang.money(&Money::from_minor(*m, t.currency))),
+            );
             row
         })
         .collect();
@@ -119,7 +140,12 @@ pub async fn page(
         .map_err(internal)?;
     let actions = store.action_counts(creditor.id, days.from, days.to).await?;
     let qs = ReportsQuery::query_string(&days);
-    let link = |p: usize| format!("/c/{cid}/reports?{qs}&page={p}");
+    let next = aging.next.as_ref().map(|code| {
+        format!(
+            "/c/{cid}/reports?{qs}&after={}",
+            crate::pages::url_encode(code)
+        )
+    });
     let chrome = chrome(&state, &session, Some(&creditor), path_of(&uri)).await?;
     Ok(Html(render(
         &state,
@@ -128,10 +154,8 @@ pub async fn page(
         minijinja::context! {
             chrome, cid, active => "reports",
             as_of => days.as_of.to_string(), from => days.from.to_string(), to => days.to.to_string(),
-            aging_headers => aging_headers, aging_rows => shown, aging_totals => totals,
-            customers => rows.len(), page, pages,
-            previous => (page > 1).then(|| link(page - 1)),
-            next => (page < pages).then(|| link(page + 1)),
+            aging_rows => shown, aging_totals => totals,
+            first => after.map(|_| format!("/c/{cid}/reports?{qs}")), next,
             dso => dso_lines.rows, actions,
             download => format!("/c/{cid}/reports"), qs,
         },
@@ -242,6 +266,7 @@ async fn dso_table(
 /// `GET /c/{creditor}/reports/{aging|dso|actions}.{csv|xlsx}?as_of=&from=&to=`.
 pub async fn download(
     State(state): State<AppState>,
+    headers: HeaderMap,
     session: Session,
     Path((creditor, file)): Path<(i64, String)>,
     Query(q): Query<ReportsQuery>,
@@ -251,7 +276,7 @@ pub async fn download(
     if !matches!(extension, "csv" | "xlsx") {
         return Err(WebError::NotFound);
     }
-    let days = q.days(today_for(&creditor))?;
+    let days = q.days(today_for(&creditor), Lang::of(&headers))?;
     let store = state.store();
     let (title, table) = match which {
         "aging" => {

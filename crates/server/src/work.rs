@@ -86,6 +86,43 @@ pub(crate) const STRINGS: &[(&str, &str, &str)] = &[
     ("wq_last_error", "Dernière erreur", "Last error"),
     ("wq_invoices", "Factures", "Invoices"),
     ("wq_send_again", "Renvoyer", "Send again"),
+    ("wq_send_now", "Envoyer maintenant", "Send now"),
+    ("wq_sent_now", "E-mail envoyé.", "E-mail sent."),
+    (
+        "wq_send_off",
+        "L'envoi n'est pas activé sur ce serveur (relance serve --no-send) : le message reste dans la file.",
+        "Sending is off on this server (relance serve --no-send): the message stays in the queue.",
+    ),
+    (
+        "wq_send_no_sender",
+        "L'entreprise n'a pas d'adresse d'expéditeur : renseignez-la dans les paramètres.",
+        "The company has no sender address: set one in the settings.",
+    ),
+    (
+        "wq_send_not_claimable",
+        "Ce message n'est plus à envoyer aujourd'hui (déjà parti, écarté, ou en cours d'envoi).",
+        "This message is no longer to be sent today (already sent, skipped, or being sent).",
+    ),
+    (
+        "wq_send_cancelled",
+        "Non envoyé : plus rien n'est dû sur ces factures (payées ou contestées) ; le message est annulé.",
+        "Not sent: nothing is owed on these invoices any more (paid or disputed); the message is cancelled.",
+    ),
+    (
+        "wq_send_postponed",
+        "Non envoyé : le dossier est suspendu ; le message partira à la fin de la suspension.",
+        "Not sent: the case is on hold; the message will leave when the hold ends.",
+    ),
+    (
+        "wq_send_deferred",
+        "Le serveur de messagerie refuse pour l'instant ; un nouvel essai aura lieu au prochain envoi.",
+        "The mail server refused for now; it will be tried again at the next dispatch.",
+    ),
+    (
+        "wq_send_failed",
+        "Échec de l'envoi : voir « À traiter par une personne ».",
+        "Sending failed: see \"For a person to decide\".",
+    ),
     ("wq_skip", "Écarter", "Skip"),
     ("wq_why", "Pourquoi", "Why"),
     ("wq_script", "Script d'appel", "Call script"),

@@ -821,7 +821,8 @@ on_both!(
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(body.contains("larger than 64 MB"), "{body}");
+        // In French: the browser asked for no language.
+        assert!(body.contains("dépasse 64 Mo"), "{body}");
         assert_eq!(
             w.store
                 .recent_imports(w.a.id, 100)

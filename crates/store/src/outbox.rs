@@ -326,6 +326,40 @@ impl Store {
         lease: Duration,
         channels: &[&str],
     ) -> Result<Vec<ClaimedAction>> {
+        self.claim(creditor, worker, today, limit, lease, channels, None)
+            .await
+    }
+
+    /// Claims the one action `id` for `worker` when [`Store::claim_due`] could claim it, its
+    /// retry time aside (a person asks to send it now: the work queue's "send now"). `None`
+    /// when it is not due, not planned any more, of another channel or creditor, or claimed by
+    /// a live lease (a dispatcher is sending it).
+    pub async fn claim_action(
+        &self,
+        creditor: CreditorId,
+        worker: &str,
+        id: i64,
+        today: NaiveDate,
+        lease: Duration,
+        channels: &[&str],
+    ) -> Result<Option<ClaimedAction>> {
+        Ok(self
+            .claim(creditor, worker, today, 1, lease, channels, Some(id))
+            .await?
+            .pop())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn claim(
+        &self,
+        creditor: CreditorId,
+        worker: &str,
+        today: NaiveDate,
+        limit: usize,
+        lease: Duration,
+        channels: &[&str],
+        only: Option<i64>,
+    ) -> Result<Vec<ClaimedAction>> {
         if channels.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -342,10 +376,18 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        // One action asked for by a person: by its id, whatever its retry time.
+        let (which, retry_until) = match only {
+            Some(id) => (
+                format!(" AND id = {id}"),
+                "9999-12-31T23:59:59Z".to_string(),
+            ),
+            None => (String::new(), now.clone()),
+        };
         let sql = format!(
             "UPDATE actions SET claimed_by = {set_worker}, claimed_at = {set_at} WHERE id IN (\
              SELECT id FROM actions WHERE creditor_id = {creditor_p} AND status IN ('planned', 'rendered') \
-             AND due_on <= {today_p} AND (next_attempt_at IS NULL OR next_attempt_at <= {now_p}) \
+             AND due_on <= {today_p} AND (next_attempt_at IS NULL OR next_attempt_at <= {now_p}){which} \
              AND (claimed_by IS NULL OR claimed_at < {cutoff_p}) AND channel IN ({channel_list}) \
              ORDER BY id LIMIT {limit}{lock}) RETURNING {CLAIMED_COLUMNS}"
         );
@@ -354,7 +396,7 @@ impl Store {
             .bind(now.clone())
             .bind(creditor.0)
             .bind(today.to_string())
-            .bind(now)
+            .bind(retry_until)
             .bind(ago(lease));
         for channel in channels {
             query = query.bind(*channel);

@@ -60,6 +60,14 @@ pub struct StatementEntry {
     pub open_minor: i64,
 }
 
+/// A page of the aged balance: the lines of up to `limit` customers, by code, and the cursor
+/// of the next page (the last customer's code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgingPage {
+    pub lines: Vec<AgingLine>,
+    pub next: Option<String>,
+}
+
 /// Filters of the invoice list.
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
@@ -275,5 +283,129 @@ impl Store {
             }
         }
         Ok(lines)
+    }
+
+    /// One page of [`Store::aging`]: the customers with an open amount whose code comes after
+    /// `after`, `limit` of them, with the same lines (credits included) as the whole report.
+    /// A keyset page: the customers are found by walking the (creditor, code) index from the
+    /// cursor, then only their items and payments are summed, so the last page of 200,000
+    /// customers costs what the first does.
+    pub async fn aging_page(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<AgingPage> {
+        let limit = limit.clamp(1, 10_000);
+        let rows = sqlx::query(
+            "SELECT c.id, c.code, c.name FROM customers c WHERE c.creditor_id = $1 AND c.code > $2 \
+             AND EXISTS (SELECT 1 FROM items i WHERE i.customer_id = c.id AND i.open_minor <> 0) \
+             ORDER BY c.code LIMIT $3",
+        )
+        .bind(creditor.0)
+        .bind(after.unwrap_or(""))
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut customers: Vec<(i64, String, String)> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            customers.push((
+                row.try_get("id")?,
+                row.try_get("code")?,
+                row.try_get("name")?,
+            ));
+        }
+        let more = customers.len() > limit as usize;
+        customers.truncate(limit as usize);
+        if customers.is_empty() {
+            return Ok(AgingPage {
+                lines: Vec::new(),
+                next: None,
+            });
+        }
+        let back = |days: u64| {
+            as_of
+                .checked_sub_days(Days::new(days))
+                .unwrap_or(as_of)
+                .to_string()
+        };
+        // The ids come from the query above (integers): listed inline. The unary plus keeps
+        // SQLite on the customer index rather than all the creditor's open items.
+        let ids: Vec<String> = customers.iter().map(|c| c.0.to_string()).collect();
+        let ids = ids.join(",");
+        let sums = sqlx::query(&format!(
+            "SELECT i.customer_id, i.currency, \
+             CAST(SUM(CASE WHEN i.due_date >= $2 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b0, \
+             CAST(SUM(CASE WHEN i.due_date < $2 AND i.due_date >= $3 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b1, \
+             CAST(SUM(CASE WHEN i.due_date < $3 AND i.due_date >= $4 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b2, \
+             CAST(SUM(CASE WHEN i.due_date < $4 AND i.due_date >= $5 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b3, \
+             CAST(SUM(CASE WHEN i.due_date < $5 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b4 \
+             FROM items i WHERE +i.creditor_id = $1 AND i.open_minor <> 0 AND i.customer_id IN ({ids}) \
+             GROUP BY i.customer_id, i.currency"
+        ))
+        .bind(creditor.0)
+        .bind(as_of.to_string())
+        .bind(back(30))
+        .bind(back(60))
+        .bind(back(90))
+        .fetch_all(&self.pool)
+        .await?;
+        let credits = sqlx::query(&format!(
+            "SELECT p.customer_id, p.currency, CAST(SUM(p.unallocated_minor) AS BIGINT) AS credit \
+             FROM payments p WHERE p.creditor_id = $1 AND p.unallocated_minor > 0 \
+             AND p.customer_id IN ({ids}) GROUP BY p.customer_id, p.currency"
+        ))
+        .bind(creditor.0)
+        .fetch_all(&self.pool)
+        .await?;
+        // Customer id → currency → buckets in minor units.
+        type Buckets = std::collections::BTreeMap<String, [i64; 5]>;
+        let mut by_customer: std::collections::HashMap<i64, Buckets> =
+            std::collections::HashMap::with_capacity(customers.len());
+        for row in &sums {
+            let mut buckets = [0i64; 5];
+            for (i, b) in buckets.iter_mut().enumerate() {
+                *b = row.try_get(format!("b{i}").as_str())?;
+            }
+            by_customer
+                .entry(row.try_get("customer_id")?)
+                .or_default()
+                .insert(row.try_get("currency")?, buckets);
+        }
+        // Unallocated payments lower the not-yet-due column, as in the whole report.
+        for row in &credits {
+            let id: i64 = row.try_get("customer_id")?;
+            let currency: String = row.try_get("currency")?;
+            let credit: i64 = row.try_get("credit")?;
+            if let Some(buckets) = by_customer.get_mut(&id).and_then(|m| m.get_mut(&currency)) {
+                buckets[0] -= credit;
+            }
+        }
+        let mut lines = Vec::with_capacity(customers.len());
+        for (id, code, name) in &customers {
+            let Some(per_currency) = by_customer.get(id) else {
+                continue;
+            };
+            for (cur, minor) in per_currency {
+                let currency = Currency::parse(cur)?;
+                let mut buckets = [Decimal::ZERO; 5];
+                for (b, m) in buckets.iter_mut().zip(minor) {
+                    *b = Money::from_minor(*m, currency).amount;
+                }
+                lines.push(AgingLine {
+                    customer: code.clone(),
+                    customer_name: name.clone(),
+                    currency: currency.code().to_string(),
+                    buckets,
+                });
+            }
+        }
+        let next = if more {
+            customers.last().map(|c| c.1.clone())
+        } else {
+            None
+        };
+        Ok(AgingPage { lines, next })
     }
 }

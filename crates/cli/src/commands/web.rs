@@ -69,6 +69,8 @@ pub async fn serve(
         bind: args.bind,
         options: ServerOptions {
             secure_cookies: args.secure_cookies,
+            // "Send now" in the work queue sends as the scheduler does (unless --no-send).
+            delivery: delivery.clone(),
             ..ServerOptions::default()
         },
         schedule: (!args.no_scheduler).then(|| {

@@ -693,8 +693,10 @@ pub async fn show(
     if id == "new" {
         let wanted = q.id.as_deref().unwrap_or("").trim().to_string();
         if !valid_policy_id(&wanted) {
-            return Err(WebError::BadRequest(format!(
-                "policy id \"{wanted}\": 1 to 40 lowercase letters, digits, _ and -"
+            return Err(WebError::BadRequest(crate::i18n::refusal(
+                Lang::of(&headers),
+                "policy_id",
+                &[&wanted],
             )));
         }
         return Ok(see_other(&format!(
