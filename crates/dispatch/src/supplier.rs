@@ -187,6 +187,8 @@ pub fn prepare_supplier(
         date: chrono::Utc::now().fixed_offset(),
         message_id: message_id.clone(),
         attachments,
+        // A supplier chase is not a commercial message: no unsubscribe header.
+        list_unsubscribe: None,
     };
     let bytes = build_email(&envelope, &message)?;
     Ok(SupplierMessage::Email(OutgoingEmail {
