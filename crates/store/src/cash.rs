@@ -138,7 +138,8 @@ impl Store {
         type CustomerRow = (i64, String, String, String, Option<String>);
         let mut customers: Vec<CustomerRow> = json_rows(
             self,
-            "SELECT id, code, name, tags, grade FROM customers WHERE creditor_id = $1",
+            "SELECT id, code, name, tags, grade FROM customers WHERE creditor_id = $1 \
+             AND code NOT LIKE 'supplier:%'",
             "id, code, name, tags, grade",
             &[JsonBind::Int(creditor.0)],
         )

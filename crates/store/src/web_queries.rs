@@ -431,7 +431,10 @@ impl Store {
         }
         let mut args = vec![Arg::Int(creditor.0)];
         let mut sql =
-            "SELECT c.id, c.code, c.name, c.kind FROM customers c WHERE c.creditor_id = $1"
+            // Suppliers' party rows (`supplier:CODE`, kept for their outbox and timeline) are
+            // not customers.
+            "SELECT c.id, c.code, c.name, c.kind FROM customers c WHERE c.creditor_id = $1 \
+             AND c.code NOT LIKE 'supplier:%'"
                 .to_string();
         if !words.is_empty() {
             match self.backend() {

@@ -182,6 +182,33 @@ on_both_databases!(
             .await
             .expect("again");
         assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 1));
+        // A supplier's party row serves its outbox and timeline; it is not a customer: neither
+        // the customer list nor payer scoring shows it.
+        let page = store
+            .customer_page(
+                creditor,
+                &relance_store::web_queries::CustomerQuery {
+                    search: String::new(),
+                    overdue_only: false,
+                    sort: relance_store::web_queries::CustomerSort::Code,
+                    descending: false,
+                    after: None,
+                    limit: 100,
+                    as_of: None,
+                },
+            )
+            .await
+            .expect("customer page");
+        assert!(
+            page.rows.is_empty(),
+            "suppliers listed as customers: {:?}",
+            page.rows
+        );
+        let scored = store
+            .payer_histories(creditor, d("2026-03-02"))
+            .await
+            .expect("histories");
+        assert!(scored.is_empty(), "suppliers scored as payers: {scored:?}");
         let out = replay(
             store,
             creditor,
