@@ -82,6 +82,7 @@ struct Inner {
     options: ServerOptions,
     dso_cache: editors::dso::DsoCache,
     aging_cache: aging_cache::AgingCache,
+    promise_cache: aging_cache::PromiseCache,
 }
 
 impl AppState {
@@ -95,6 +96,7 @@ impl AppState {
             options,
             dso_cache: Default::default(),
             aging_cache: Default::default(),
+            promise_cache: Default::default(),
         })))
     }
 
@@ -124,6 +126,10 @@ impl AppState {
 
     pub(crate) fn aging_cache(&self) -> &aging_cache::AgingCache {
         &self.0.aging_cache
+    }
+
+    pub(crate) fn promise_cache(&self) -> &aging_cache::PromiseCache {
+        &self.0.promise_cache
     }
 }
 

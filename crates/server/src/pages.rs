@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use relance_core::ids::{CustomerId, ItemId};
 use relance_core::money::{parse_amount, Money};
 use relance_store::creditors::CreditorRecord;
@@ -514,10 +514,9 @@ pub async fn dashboard(
             }
         })
         .collect();
-    let week_ago = today.checked_sub_days(Days::new(7)).unwrap_or(today);
-    let week_on = today.checked_add_days(Days::new(7)).unwrap_or(today);
-    let promises: Vec<_> = store
-        .promises_between(creditor.id, week_ago, week_on)
+    let promises: Vec<_> = state
+        .promise_cache()
+        .around(store, creditor.id, today)
         .await?
         .into_iter()
         .map(|p| {

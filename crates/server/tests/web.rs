@@ -589,6 +589,35 @@ on_both!(
 );
 
 on_both!(
+    a_promise_made_after_a_dashboard_view_shows_on_the_next_one,
+    |w: World| async move {
+        // The dashboard keeps its promises while the ledger is unchanged: a promise made
+        // meanwhile must show at once, not the next day.
+        let a = w.a.id.0;
+        let cookie = w.login("col-a@x.example").await;
+        let dashboard = format!("/c/{a}");
+        let date = w.today.checked_add_days(Days::new(5)).expect("date");
+        let (_, _, body) = w.get(&dashboard, Some(&cookie)).await;
+        assert!(!body.contains(&format!(", {date}</li>")), "{body}");
+        let page = format!("/c/{a}/customers/A1");
+        let csrf = w.csrf_of(&cookie, &page).await;
+        let (status, _, _) = w
+            .post(
+                &format!("{page}/promise"),
+                Some(&cookie),
+                &format!("csrf={csrf}&invoice=FA-1&date={date}&amount="),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, body) = w.get(&dashboard, Some(&cookie)).await;
+        assert!(
+            body.contains(&format!(", {date}</li>")),
+            "the new promise is not on the dashboard: {body}"
+        );
+    }
+);
+
+on_both!(
     a_promise_from_the_customer_page_lands_on_the_timeline,
     |w: World| async move {
         let a = w.a.id.0;
