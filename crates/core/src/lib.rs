@@ -21,4 +21,4 @@ pub mod planner;
 pub mod post;
 pub mod scoring;
 
-pub use money::{Currency, Money, MoneyError};
+pub use money::{check_amount_bound, Currency, Money, MoneyError, MAX_AMOUNT};

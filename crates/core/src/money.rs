@@ -21,6 +21,24 @@ pub enum MoneyError {
     CurrencyMismatch(Currency, Currency),
     #[error("amount {0} does not fit in the storage range")]
     OutOfRange(Decimal),
+    #[error("\"{0}\" is too large for an amount (the limit is 9 999 999 999 999.99)")]
+    TooLarge(String),
+}
+
+/// The largest amount, in absolute value, an imported file may carry.
+///
+/// Why a limit: amounts are stored as 64-bit minor units and summed over whole ledgers. Ten
+/// trillion units is far above any real receivable, keeps a million-line sum inside the decimal
+/// range, and turns a corrupt or hostile cell into a clear error instead of an overflow.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(1_316_134_912, 2_328, 0, false, 0);
+
+/// Refuses an amount whose magnitude is at or above [`MAX_AMOUNT`].
+pub fn check_amount_bound(text: &str, amount: Decimal) -> Result<Decimal, MoneyError> {
+    if amount.abs() >= MAX_AMOUNT {
+        Err(MoneyError::TooLarge(text.trim().to_string()))
+    } else {
+        Ok(amount)
+    }
 }
 
 /// ISO 4217 active codes with their minor units (number of decimals).
@@ -443,13 +461,37 @@ pub fn parse_amount(text: &str) -> Result<Decimal, MoneyError> {
     if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return Err(invalid());
     }
-    Decimal::from_str(&normalised).map_err(|_| invalid())
+    let amount = Decimal::from_str(&normalised).map_err(|_| invalid())?;
+    check_amount_bound(text, amount)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn max_amount_is_ten_trillion() {
+        assert_eq!(MAX_AMOUNT, dec!(10_000_000_000_000));
+    }
+
+    #[test]
+    fn refuses_amounts_beyond_the_limit() {
+        assert_eq!(
+            parse_amount("9 999 999 999 999,99"),
+            Ok(dec!(9999999999999.99))
+        );
+        for text in [
+            "10000000000000",
+            "-10 000 000 000 000,00",
+            "79228162514264337593543950335",
+        ] {
+            assert!(
+                matches!(parse_amount(text), Err(MoneyError::TooLarge(_))),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn parses_amounts_written_the_french_and_english_ways() {

@@ -531,8 +531,11 @@ fn text(node: Node<'_, '_>) -> String {
     node.text().unwrap_or("").trim().to_string()
 }
 
+/// An XML decimal, refused beyond [`relance_core::MAX_AMOUNT`] so that totals computed from
+/// it (due = total − prepaid) cannot overflow.
 fn decimal(text: &str) -> Option<Decimal> {
-    text.trim().parse::<Decimal>().ok()
+    let value = text.trim().parse::<Decimal>().ok()?;
+    relance_core::check_amount_bound(text, value).ok()
 }
 
 fn parse_iso_date(text: &str) -> Option<NaiveDate> {

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use relance_core::ledger::ItemKind;
-use relance_core::money::{Currency, Money};
+use relance_core::money::{Currency, Money, MoneyError};
 use relance_core::party::{CustomerCode, CustomerKind};
 use rust_decimal::Decimal;
 
@@ -194,13 +194,12 @@ pub fn read_fec(
             (Ok(d), Ok(c)) => (d, c),
             (d, c) => {
                 for (result, name, text) in [(d, "Debit", get(debit)), (c, "Credit", get(credit))] {
-                    if result.is_err() {
-                        problem(
-                            line,
-                            Some(name),
-                            format!("\"{text}\" is not an amount"),
-                            Severity::Error,
-                        );
+                    if let Err(e) = result {
+                        let message = match e {
+                            MoneyError::TooLarge(_) => e.to_string(),
+                            _ => format!("\"{text}\" is not an amount"),
+                        };
+                        problem(line, Some(name), message, Severity::Error);
                     }
                 }
                 continue;
@@ -215,7 +214,15 @@ pub fn read_fec(
                 Err(e) => problem(line, Some("Idevise"), e.to_string(), Severity::Error),
             }
         }
-        let net = d - c;
+        let Some(net) = d.checked_sub(c) else {
+            problem(
+                line,
+                Some("Debit"),
+                "debit minus credit is out of range".into(),
+                Severity::Error,
+            );
+            continue;
+        };
         if net.is_zero() {
             continue;
         }
@@ -251,7 +258,19 @@ pub fn read_fec(
         let key = (code.to_string(), number.clone(), kind == ItemKind::Invoice);
         match by_key.get(&key) {
             Some(&at) => {
-                pieces[at].amount += net.abs();
+                let Some(sum) = pieces[at].amount.checked_add(net.abs()) else {
+                    problem(
+                        line,
+                        Some("Debit"),
+                        format!(
+                            "the lines of piece \"{}\" add up to more than an amount can hold",
+                            pieces[at].number
+                        ),
+                        Severity::Error,
+                    );
+                    continue;
+                };
+                pieces[at].amount = sum;
                 pieces[at].lettered &= lettered;
             }
             None => {
@@ -285,6 +304,22 @@ pub fn read_fec(
             Decimal::ONE
         };
         let total = Money::new(sign * piece.amount, currency);
+        let Some(due_date) = piece
+            .date
+            .checked_add_signed(chrono::Duration::days(default_term_days))
+        else {
+            report.problems.push(Problem {
+                source: source.to_string(),
+                line: piece.line,
+                column: Some("PieceDate".into()),
+                value: Some(piece.date.to_string()),
+                message: format!(
+                    "the piece date + {default_term_days} days is not a calendar date"
+                ),
+                severity: Severity::Error,
+            });
+            continue;
+        };
         derived += 1;
         report.rows += 1;
         sink(InvoiceRow {
@@ -300,7 +335,7 @@ pub fn read_fec(
             siren: None,
             language: None,
             issue_date: piece.date,
-            due_date: piece.date + chrono::Duration::days(default_term_days),
+            due_date,
             total,
             paid: if piece.lettered {
                 total

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
-use relance_core::money::{parse_amount, MoneyError};
+use relance_core::money::{check_amount_bound, parse_amount, MoneyError};
 use rust_decimal::Decimal;
 
 /// Decodes a file's bytes: UTF-8 (its byte order mark stripped) when the bytes are valid
@@ -137,7 +137,7 @@ fn ymd(year: u32, month: u32, day: u32) -> Option<NaiveDate> {
 /// every input the fast path takes.
 pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
     match parse_plain_decimal(text.trim().as_bytes()) {
-        Some(d) => Ok(d),
+        Some(d) => check_amount_bound(text, d),
         None => parse_amount(text),
     }
 }

@@ -108,3 +108,31 @@ fn a_bad_fec_names_every_problem() {
         ]
     );
 }
+
+/// Found by cargo-fuzz: two lines of one piece whose amounts add up beyond the decimal range
+/// made the reader panic. Amounts are bounded when read, and the sum is checked.
+#[test]
+fn huge_amounts_are_refused_not_overflowed() {
+    let header = "JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\tPieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise";
+    let line = |debit: &str| {
+        format!("VE\tVentes\t1\t20260105\t411000\tClients\tC001\tMartin\tFA-001\t20260105\tFacture\t{debit}\t0,00\t\t\t20260105\t\t")
+    };
+    let file = format!(
+        "{header}\n{}\n{}\n{}\n",
+        line("79228162514264337593543950335"),
+        line("9999999999999,99"),
+        line("9999999999999,99"),
+    );
+    let mut rows = Vec::new();
+    let report = read_fec("huge.txt", file.as_bytes(), 30, &mut |r| rows.push(r));
+    let errors: Vec<String> = report.errors().map(|p| p.to_string()).collect();
+    assert_eq!(
+        errors,
+        vec![
+            "huge.txt:2: column \"Debit\": \"79228162514264337593543950335\" is too large for an amount (the limit is 9 999 999 999 999.99)",
+        ]
+    );
+    // The two bounded lines of the same piece add up without overflow.
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].total.amount.to_string(), "19999999999999.98");
+}

@@ -531,7 +531,8 @@ fn plain_amount(text: &str) -> Option<Decimal> {
     if !shape {
         return None;
     }
-    text.parse::<Decimal>().ok()
+    let value = text.parse::<Decimal>().ok()?;
+    relance_core::check_amount_bound(text, value).ok()
 }
 
 /// `YYYY-MM-DD`, or the date of `YYYY-MM-DDThh:mm:ss[.s][Z|±hh:mm]` as written.
