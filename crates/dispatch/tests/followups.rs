@@ -245,41 +245,9 @@ async fn quote_reminders_carry_a_link_and_opt_outs_stop_only_them_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quote_reminders_carry_a_link_and_opt_outs_stop_only_them_on_postgres() {
-    let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but RELANCE_TEST_DATABASE_URL is not set"
-        );
+    let Some(db) = relance_store::testing::postgres("fu").await else {
         return;
     };
-    let name = format!(
-        "relance_test_fu_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    let admin = Store::connect(&admin_url).await.expect("connect admin");
-    {
-        use sqlx::Executor;
-        admin
-            .pool()
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-    }
-    let (base, _) = admin_url.rsplit_once('/').expect("URL with a path");
-    let store = Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open postgres");
-    scenario(store.clone()).await;
-    store.close().await;
-    {
-        use sqlx::Executor;
-        let _ = admin
-            .pool()
-            .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-            .await;
-    }
+    scenario(db.store.clone()).await;
+    db.finish().await;
 }

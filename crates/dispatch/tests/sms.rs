@@ -278,41 +278,9 @@ async fn sms_wait_for_the_window_and_follow_the_provider_answer_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sms_wait_for_the_window_and_follow_the_provider_answer_on_postgres() {
-    let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but RELANCE_TEST_DATABASE_URL is not set"
-        );
+    let Some(db) = relance_store::testing::postgres("sms").await else {
         return;
     };
-    let name = format!(
-        "relance_test_sms_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    let admin = Store::connect(&admin_url).await.expect("connect admin");
-    {
-        use sqlx::Executor;
-        admin
-            .pool()
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-    }
-    let (base, _) = admin_url.rsplit_once('/').expect("URL with a path");
-    let store = Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open postgres");
-    sms_wait_for_the_window_and_follow_the_provider_answer(store.clone()).await;
-    store.close().await;
-    {
-        use sqlx::Executor;
-        let _ = admin
-            .pool()
-            .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-            .await;
-    }
+    sms_wait_for_the_window_and_follow_the_provider_answer(db.store.clone()).await;
+    db.finish().await;
 }

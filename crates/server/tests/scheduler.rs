@@ -174,43 +174,11 @@ async fn the_server_sends_a_due_reminder_once_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_sends_a_due_reminder_once_on_postgres() {
-    let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but RELANCE_TEST_DATABASE_URL is not set"
-        );
+    let Some(db) = relance_store::testing::postgres("sched").await else {
         return;
     };
-    let name = format!(
-        "relance_test_sched_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    let admin = Store::connect(&admin_url).await.expect("connect admin");
-    {
-        use sqlx::Executor;
-        admin
-            .pool()
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-    }
-    let (base, _) = admin_url.rsplit_once('/').expect("URL with a path");
-    let store = Store::open(&format!("{base}/{name}"))
-        .await
-        .expect("open postgres");
-    the_server_sends_a_due_reminder_once(store.clone()).await;
-    store.close().await;
-    {
-        use sqlx::Executor;
-        let _ = admin
-            .pool()
-            .execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-            .await;
-    }
+    the_server_sends_a_due_reminder_once(db.store.clone()).await;
+    db.finish().await;
 }
 
 /// The settings page's run time replaces the server's for that creditor: due at once for the

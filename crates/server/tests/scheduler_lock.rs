@@ -108,33 +108,10 @@ async fn the_scheduler_skips_its_check_while_a_command_writes_to_the_sqlite_file
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_the_scheduler_takes_no_lock() {
-    let Ok(admin_url) = std::env::var("RELANCE_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but RELANCE_TEST_DATABASE_URL is not set"
-        );
+    let Some(db) = relance_store::testing::postgres("schedlock").await else {
         return;
     };
-    let name = format!(
-        "relance_test_schedlock_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-    );
-    let admin = Store::connect(&admin_url).await.expect("connect admin");
-    {
-        use sqlx::Executor;
-        admin
-            .pool()
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-    }
-    let (base, _) = admin_url.rsplit_once('/').expect("URL with a path");
-    let url = format!("{base}/{name}");
-    let store = Store::open(&url).await.expect("open postgres");
+    let (store, url) = (db.store.clone(), db.url.clone());
     let creditor = ledger(&store).await;
     assert_eq!(lock_path(&url), None);
     let mut scheduler = Scheduler::new(Schedule {
@@ -152,12 +129,5 @@ async fn on_postgres_the_scheduler_takes_no_lock() {
         .await
         .expect("outbox")
         .is_empty());
-    store.close().await;
-    {
-        use sqlx::Executor;
-        let _ = admin
-            .pool()
-            .execute(format!("DROP DATABASE {name} WITH (FORCE)").as_str())
-            .await;
-    }
+    db.finish().await;
 }

@@ -33,6 +33,8 @@ pub mod settings;
 pub mod suppliers;
 pub mod tasks;
 pub mod templates;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod users;
 pub mod web_queries;
 pub mod work;
