@@ -457,7 +457,7 @@ async fn the_cash_view_shows_the_stores_figures(w: World) {
 
     // What works: the step's cases and the experiment's arms.
     let outcomes = store.step_outcomes(w.a.id, today).await.expect("outcomes");
-    let stats = step_stats(&outcomes, &[w.step.clone()], today);
+    let stats = step_stats(&outcomes, std::slice::from_ref(&w.step), today);
     assert_eq!(stats.len(), 1);
     let (status, body) = w
         .app
@@ -485,7 +485,10 @@ async fn the_cash_view_shows_the_stores_figures(w: World) {
         assert_eq!(arm.cases, 1);
     }
     assert!(body.contains("data-verdict=\"not_enough_data\""), "{body}");
-    assert!(body.contains(&escaped(&report.verdict_text("en"))), "{body}");
+    assert!(
+        body.contains(&escaped(&report.verdict_text("en"))),
+        "{body}"
+    );
     let (status, _) = w
         .app
         .get(&format!("/c/{a}/what-works?policy=nope"), &cookie)

@@ -83,11 +83,14 @@ impl ViewQuery {
     }
 }
 
+/// A cache entry's key: the creditor's id and the day.
+type CacheKey = (i64, NaiveDate);
+
 /// Results kept per creditor and day with the [`LedgerStamp`] they were computed at, served
 /// again while the stamp is the same; one computation at a time, so that viewers arriving
 /// together wait for the first one's result instead of each reading the whole ledger.
 pub struct StampCache<T> {
-    entries: Mutex<HashMap<(i64, NaiveDate), (LedgerStamp, Arc<T>)>>,
+    entries: Mutex<HashMap<CacheKey, (LedgerStamp, Arc<T>)>>,
     computing: tokio::sync::Mutex<()>,
 }
 
