@@ -154,3 +154,28 @@ test('log in, dashboard equals the aged balance, record a promise on a customer'
   await page.getByRole('heading', { name: 'Timeline' }).waitFor();
   await page.close();
 });
+
+test('the cash forecast page draws its chart with the figures of relance report forecast', async () => {
+  const page = await browser.newPage({ locale: 'en-GB' });
+  await page.goto(`${base}/login`);
+  await page.getByLabel('E-mail address').fill(login.email);
+  await page.getByLabel('Password').fill(login.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/c\/\d+$/);
+  // From the reports page.
+  await page.getByRole('link', { name: 'Reports', exact: true }).click();
+  await page.getByRole('link', { name: 'Cash forecast' }).click();
+  await page.waitForURL(/\/forecast\?/);
+  const chart = page.getByRole('img', { name: /Expected cash-in by week/ }).first();
+  await chart.waitFor();
+  assert.ok(await chart.locator('rect.week-bar').count() > 0, 'weekly bars');
+  assert.equal(await chart.locator('polyline.cash-line').count(), 1);
+  const weeks = relance('report', 'forecast', '--format', 'json').trim().split('\n')
+    .map((l) => JSON.parse(l)).filter((w) => w.currency === 'EUR');
+  assert.ok(weeks.length > 0, 'the demo has a forecast');
+  for (const w of weeks) {
+    const row = page.locator(`#forecast-EUR tr[data-week="${w.week}"]`);
+    assert.equal(cents(await row.getAttribute('data-expected')), cents(w.expected), `week ${w.week}`);
+  }
+  await page.close();
+});

@@ -8,7 +8,7 @@
 # Installs cargo-fuzz (from crates.io, pinned) into the cache folder when it is missing, builds
 # all targets once (release, with debug assertions; AddressSanitizer unless
 # RELANCE_FUZZ_SANITIZER=none), then fuzzes each from a seed corpus made of the test files
-# (the formats and CLI tests' data, fuzz/seeds/ for the generated workbook and Factur-X PDFs and the supplier CSVs,
+# (the formats and CLI tests' data, fuzz/seeds/ for the generated workbook and Factur-X PDFs and the supplier, quote and prospect CSVs,
 # and the inputs that once broke a parser). The corpus grown by earlier runs is kept in the
 # cache and reused. Fails on a crash (a panic, an input slower than 10 s, more than 2 GB, or a
 # refused input without a positioned error), and prints the crashing input's path and how to
@@ -72,7 +72,8 @@ seeds_of() {
     camt053) ls "$data"/bank/camt* ;;
     cfonb120) ls "$data"/bank/*.cfonb120 ;;
     ofx) ls "$data"/bank/*.ofx ;;
-    xlsx | facturx | purchase_order_csv | supplier_invoice_csv) ls fuzz/seeds/"$1"/* ;;
+    xlsx | facturx | purchase_order_csv | supplier_invoice_csv | quote_csv | prospect_csv)
+      ls fuzz/seeds/"$1"/* ;;
   esac
   ls "$data"/fuzz-regressions/"$1"-* 2>/dev/null || true
 }

@@ -23,6 +23,12 @@ pub const AMOUNT_COLUMNS: &[&str] = &[
     "total",
     "sales",
     "receivables",
+    "low",
+    "expected",
+    "high",
+    "cumulative_low",
+    "cumulative_expected",
+    "cumulative_high",
 ];
 pub const DATE_COLUMNS: &[&str] = &["issue_date", "due_date", "received_on", "planned_on"];
 
@@ -240,4 +246,42 @@ pub async fn aging_table(
         json,
         totals,
     })
+}
+
+/// The columns and cells of the weekly forecast (`relance report forecast`, the web's forecast
+/// page and its downloads): per week and currency, the low, expected and high cash-in, and
+/// their running totals.
+pub fn forecast_rows(
+    weeks: &[relance_core::forecast::WeekLine],
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let headers = vec![
+        "week",
+        "starts_on",
+        "currency",
+        "low",
+        "expected",
+        "high",
+        "cumulative_low",
+        "cumulative_expected",
+        "cumulative_high",
+        "invoices",
+    ];
+    let rows = weeks
+        .iter()
+        .map(|w| {
+            vec![
+                w.week.clone(),
+                w.starts_on.clone(),
+                w.currency.clone(),
+                w.low.to_string(),
+                w.expected.to_string(),
+                w.high.to_string(),
+                w.cumulative_low.to_string(),
+                w.cumulative_expected.to_string(),
+                w.cumulative_high.to_string(),
+                w.invoices.to_string(),
+            ]
+        })
+        .collect();
+    (headers, rows)
 }

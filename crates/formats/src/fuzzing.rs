@@ -18,6 +18,8 @@ pub const TARGETS: &[&str] = &[
     "facturx",
     "purchase_order_csv",
     "supplier_invoice_csv",
+    "quote_csv",
+    "prospect_csv",
 ];
 
 /// Runs parser `target` on `bytes`; `None` for an unknown target name.
@@ -35,6 +37,8 @@ pub fn run(target: &str, bytes: &[u8]) -> Option<ReadReport> {
         "facturx" => crate::read_invoice_pdf(source, bytes, &mut |_| {}),
         "purchase_order_csv" => crate::read_purchase_orders_csv(source, bytes, &mut |_| {}),
         "supplier_invoice_csv" => crate::read_supplier_invoices_csv(source, bytes, &mut |_| {}),
+        "quote_csv" => crate::read_quotes_csv(source, bytes, &mut |_| {}),
+        "prospect_csv" => crate::read_prospects_csv(source, bytes, &mut |_| {}),
         _ => return None,
     };
     Some(report)

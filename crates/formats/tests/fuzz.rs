@@ -135,6 +135,13 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
                 .as_bytes()
                 .to_vec(),
         ],
+        // The cargo-fuzz seeds (`fuzz/seeds/TARGET/`), the same files `tests/fuzz/run.sh` uses.
+        "quote_csv" | "prospect_csv" => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(target);
+            let found = files(&dir, |_| true);
+            assert!(!found.is_empty(), "no seeds in {}", dir.display());
+            found
+        }
         other => panic!("no seeds for {other}"),
     }
 }

@@ -399,6 +399,7 @@ pub fn text(lang: Lang, key: &'static str) -> &'static str {
     STRINGS
         .iter()
         .chain(crate::work::STRINGS)
+        .chain(crate::insights::STRINGS)
         .find(|(k, _, _)| *k == key)
         .map(|(_, fr, en)| if lang == Lang::Fr { *fr } else { *en })
         .unwrap_or(key)
@@ -409,6 +410,7 @@ pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     STRINGS
         .iter()
         .chain(crate::work::STRINGS)
+        .chain(crate::insights::STRINGS)
         .map(|(k, fr, en)| (*k, if lang == Lang::Fr { *fr } else { *en }))
         .collect()
 }
@@ -469,6 +471,7 @@ mod tests {
         let mut keys: Vec<&str> = STRINGS
             .iter()
             .chain(crate::work::STRINGS)
+            .chain(crate::insights::STRINGS)
             .map(|s| s.0)
             .collect();
         keys.sort_unstable();

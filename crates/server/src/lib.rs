@@ -19,6 +19,7 @@ mod aging_cache;
 pub mod api;
 
 pub mod imports;
+pub mod insights;
 pub mod queue;
 pub mod reports;
 mod work;
@@ -83,6 +84,7 @@ struct Inner {
     dso_cache: editors::dso::DsoCache,
     aging_cache: aging_cache::AgingCache,
     promise_cache: aging_cache::PromiseCache,
+    insights: insights::Caches,
 }
 
 impl AppState {
@@ -97,6 +99,7 @@ impl AppState {
             dso_cache: Default::default(),
             aging_cache: Default::default(),
             promise_cache: Default::default(),
+            insights: Default::default(),
         })))
     }
 
@@ -130,6 +133,10 @@ impl AppState {
 
     pub(crate) fn promise_cache(&self) -> &aging_cache::PromiseCache {
         &self.0.promise_cache
+    }
+
+    pub(crate) fn insights(&self) -> &insights::Caches {
+        &self.0.insights
     }
 }
 
@@ -169,6 +176,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/c/{creditor}/reports", get(reports::page))
         .route("/c/{creditor}/reports/{file}", get(reports::download))
+        .route("/c/{creditor}/forecast", get(insights::forecast::page))
+        .route("/c/{creditor}/risk", get(insights::risk::page))
+        .route("/c/{creditor}/what-works", get(insights::works::page))
+        .route("/c/{creditor}/suppliers", get(insights::suppliers::page))
         .route("/c/{creditor}/policies", get(editors::policies::list))
         .route(
             "/c/{creditor}/policies/export",

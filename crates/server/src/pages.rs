@@ -52,6 +52,7 @@ pub fn templates() -> Result<minijinja::Environment<'static>, WebError> {
     }
     crate::work::add_templates(&mut env)?;
     crate::editors::add_templates(&mut env)?;
+    crate::insights::add_templates(&mut env)?;
     Ok(env)
 }
 
@@ -711,6 +712,8 @@ pub async fn customer(
             }
         });
     let open_invoices: Vec<&ItemView> = items.iter().filter(|i| i.kind == "invoice").collect();
+    let payer =
+        crate::insights::risk::customer_score(&state, &creditor, customer.id.0, lang).await?;
     let chrome = chrome(&state, &session, Some(&creditor), path_of(&uri)).await?;
     let action = format!(
         "/c/{}/customers/{}",
@@ -722,7 +725,7 @@ pub async fn customer(
         "customer.html",
         lang,
         minijinja::context! {
-            chrome, items, timeline, case, open_invoices, action, cid => creditor.id.0,
+            chrome, items, timeline, case, open_invoices, action, cid => creditor.id.0, payer,
             customer => minijinja::context! {
                 code => customer.code, name => customer.name, kind => customer.kind.as_str(),
                 emails => customer.emails, phones => customer.phones, address => customer.address,

@@ -263,7 +263,7 @@ async fn dso_table(
     Table::new(headers, rows, &lines)
 }
 
-/// `GET /c/{creditor}/reports/{aging|dso|actions}.{csv|xlsx}?as_of=&from=&to=`.
+/// `GET /c/{creditor}/reports/{aging|dso|actions|forecast|grades|scores|steps|suppliers}.{csv|xlsx}?as_of=&from=&to=`.
 pub async fn download(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -321,6 +321,13 @@ pub async fn download(
                 Table::new(headers, rows, &counts).map_err(internal)?,
             )
         }
+        "forecast" => crate::insights::forecast::table(&state, &creditor, days.as_of).await?,
+        "grades" | "scores" => {
+            crate::insights::risk::table(&state, &creditor, days.as_of, which, Lang::of(&headers))
+                .await?
+        }
+        "steps" => crate::insights::works::table(&state, &creditor, days.as_of).await?,
+        "suppliers" => crate::insights::suppliers::table(&state, &creditor, days.as_of).await?,
         _ => return Err(WebError::NotFound),
     };
     let (content_type, bytes) = if extension == "csv" {

@@ -375,6 +375,10 @@ on_both!(
             format!("/c/{a}/customers"),
             format!("/c/{a}/customers/A1"),
             format!("/c/{a}/invoices/{a_item}"),
+            format!("/c/{a}/forecast"),
+            format!("/c/{a}/risk"),
+            format!("/c/{a}/what-works"),
+            format!("/c/{a}/suppliers"),
         ] {
             let (status, _, body) = w.get(&path, Some(&cookie)).await;
             assert_eq!(status, StatusCode::OK, "{path}");
@@ -386,6 +390,12 @@ on_both!(
             format!("/c/{b}/customers"),
             format!("/c/{b}/customers/B1"),
             format!("/c/{b}/invoices/{b_item}"),
+            format!("/c/{b}/forecast"),
+            format!("/c/{b}/risk"),
+            format!("/c/{b}/what-works"),
+            format!("/c/{b}/suppliers"),
+            format!("/c/{b}/reports/forecast.csv"),
+            format!("/c/{b}/reports/scores.csv"),
             format!("/c/{a}/customers/B1"),
             format!("/c/{a}/invoices/{b_item}"),
             format!("/?c={b}"),

@@ -9,7 +9,7 @@ use chrono::{Datelike, Days, NaiveDate};
 use relance_core::dso::Month;
 use relance_core::effectiveness::StepOutcome;
 use relance_core::experiment::ArmOutcome;
-use relance_core::forecast::DelayStats;
+use relance_core::forecast::{self, DelayStats, OpenInvoice, Prediction};
 use relance_core::ids::CreditorId;
 use relance_core::money::{Currency, Money};
 use relance_core::planner::Variant;
@@ -106,6 +106,14 @@ pub struct ForecastItem {
     /// The latest promise to pay made for it, when its date is `as_of` or later.
     pub promised_for: Option<NaiveDate>,
     pub disputed: bool,
+}
+
+/// One customer's aged balance in one currency, in minor units (`Store::aging_by_customer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerAging {
+    pub customer_id: i64,
+    pub currency: Currency,
+    pub buckets: [i64; 5],
 }
 
 /// A customer's billing and collections of one month (amounts in minor units).
@@ -499,6 +507,77 @@ impl Store {
             .collect()
     }
 
+    /// Every customer's aged balance on `as_of` per currency, in minor units (credit notes and
+    /// unallocated payments included as in [`Store::aging`]): what the aged balance by payer
+    /// grade sums. Two `GROUP BY`s over the creditor, read as one JSON aggregate each.
+    #[tracing::instrument(skip(self))]
+    pub async fn aging_by_customer(
+        &self,
+        creditor: CreditorId,
+        as_of: NaiveDate,
+    ) -> Result<Vec<CustomerAging>> {
+        let (d30, d60, d90) = (back(as_of, 30), back(as_of, 60), back(as_of, 90));
+        let as_of_text = as_of.to_string();
+        type Row = (i64, String, i64, i64, i64, i64, i64);
+        let mut rows: Vec<Row> = json_rows(
+            self,
+            "SELECT i.customer_id, i.currency, \
+             CAST(SUM(CASE WHEN i.due_date >= $2 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b0, \
+             CAST(SUM(CASE WHEN i.due_date < $2 AND i.due_date >= $3 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b1, \
+             CAST(SUM(CASE WHEN i.due_date < $3 AND i.due_date >= $4 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b2, \
+             CAST(SUM(CASE WHEN i.due_date < $4 AND i.due_date >= $5 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b3, \
+             CAST(SUM(CASE WHEN i.due_date < $5 THEN i.open_minor ELSE 0 END) AS BIGINT) AS b4 \
+             FROM items i WHERE i.creditor_id = $1 AND i.open_minor <> 0 \
+             GROUP BY i.customer_id, i.currency",
+            "customer_id, currency, b0, b1, b2, b3, b4",
+            &[
+                JsonBind::Int(creditor.0),
+                JsonBind::Text(&as_of_text),
+                JsonBind::Text(&d30),
+                JsonBind::Text(&d60),
+                JsonBind::Text(&d90),
+            ],
+        )
+        .await?;
+        rows.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let credits: Vec<(i64, String, i64)> = json_rows(
+            self,
+            "SELECT customer_id, currency, CAST(SUM(unallocated_minor) AS BIGINT) AS credit \
+             FROM payments WHERE creditor_id = $1 AND unallocated_minor > 0 AND customer_id IS NOT NULL \
+             GROUP BY customer_id, currency",
+            "customer_id, currency, credit",
+            &[JsonBind::Int(creditor.0)],
+        )
+        .await?;
+        let mut currencies: HashMap<String, Currency> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (customer_id, code, b0, b1, b2, b3, b4) in rows {
+            let currency = match currencies.get(&code) {
+                Some(c) => *c,
+                None => {
+                    let c = Currency::parse(&code)?;
+                    currencies.insert(code, c);
+                    c
+                }
+            };
+            out.push(CustomerAging {
+                customer_id,
+                currency,
+                buckets: [b0, b1, b2, b3, b4],
+            });
+        }
+        // Unallocated payments lower the not-yet-due column of the customer's line in that
+        // currency, when there is one, as in the per-customer aged balance.
+        for (customer_id, code, credit) in credits {
+            if let Ok(i) = out.binary_search_by(|l| {
+                (l.customer_id, l.currency.code()).cmp(&(customer_id, code.as_str()))
+            }) {
+                out[i].buckets[0] -= credit;
+            }
+        }
+        Ok(out)
+    }
+
     /// Scores every customer on `as_of` and stores the grades that changed (their cases are
     /// planned again, as their policy may change). Returns how many changed.
     #[tracing::instrument(skip(self))]
@@ -533,6 +612,86 @@ impl Store {
         crate::cases::mark_pending(&mut tx, self.backend(), creditor, &ids_all).await?;
         tx.commit().await?;
         Ok(ids_all.len())
+    }
+}
+
+/// Each open invoice's prediction (`None`: in dispute, excluded), from the customers' histories:
+/// the customer's own delays when it has enough, else its segment's, else the creditor's
+/// (`relance report forecast`, the web's forecast page).
+pub fn predict_all(
+    customers: &[CustomerCash],
+    items: &[ForecastItem],
+    as_of: NaiveDate,
+) -> Vec<Option<Prediction>> {
+    let mut creditor = DelayStats::default();
+    let mut segments: HashMap<&str, DelayStats> = HashMap::new();
+    let mut by_id: HashMap<i64, &CustomerCash> = HashMap::with_capacity(customers.len());
+    for c in customers {
+        creditor.merge(&c.delays);
+        if let Some(s) = &c.segment {
+            segments.entry(s.as_str()).or_default().merge(&c.delays);
+        }
+        by_id.insert(c.id, c);
+    }
+    let none = DelayStats::default();
+    items
+        .iter()
+        .map(|item| {
+            let customer = by_id.get(&item.customer_id);
+            let own = customer.map(|c| &c.delays).unwrap_or(&none);
+            let segment = customer
+                .and_then(|c| c.segment.as_deref())
+                .and_then(|s| segments.get(s));
+            let (basis, stats) = forecast::choose_stats(own, segment, &creditor);
+            forecast::predict(
+                &OpenInvoice {
+                    due: item.due,
+                    open: item.open,
+                    promised_for: item.promised_for,
+                    disputed: item.disputed,
+                },
+                basis,
+                stats,
+                as_of,
+            )
+        })
+        .collect()
+}
+
+/// The weekly cash-in of a forecast, and what it leaves out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CashForecast {
+    pub weeks: Vec<forecast::WeekLine>,
+    /// Invoices in dispute, left out: per currency code, how many and their open amount
+    /// (major units).
+    pub excluded: BTreeMap<String, (usize, Decimal)>,
+}
+
+/// Sums `predictions` (those of [`predict_all`] for `items`) by week: the table of
+/// `relance report forecast` and the web's forecast page.
+pub fn weekly_forecast(
+    items: &[ForecastItem],
+    predictions: &[Option<Prediction>],
+    as_of: NaiveDate,
+    weeks: u32,
+) -> CashForecast {
+    let mut excluded: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
+    let mut paired = Vec::with_capacity(items.len());
+    for (item, p) in items.iter().zip(predictions) {
+        match p {
+            Some(p) => paired.push((item.open, *p)),
+            None => {
+                let e = excluded
+                    .entry(item.open.currency.code().to_string())
+                    .or_insert((0, Decimal::ZERO));
+                e.0 += 1;
+                e.1 += item.open.amount;
+            }
+        }
+    }
+    CashForecast {
+        weeks: forecast::weekly(&paired, as_of, weeks),
+        excluded,
     }
 }
 

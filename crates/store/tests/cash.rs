@@ -262,3 +262,46 @@ on_both_databases!(
         assert!(grade("A") <= Some(Grade::B), "{:?}", grade("A"));
     }
 );
+
+on_both_databases!(
+    aging_by_customer_is_the_aged_balance_keyed_by_customer,
+    |db: TestDb| async move {
+        let store = &db.store;
+        let creditor = ledger(store).await;
+        let as_of = d("04-20");
+        let by_customer = store
+            .aging_by_customer(creditor, as_of)
+            .await
+            .expect("aging by customer");
+        // A owes A-4 (not due); B owes B-2 (51 days late) and B-3 (not due).
+        let ids: std::collections::HashMap<i64, String> = store
+            .payer_histories(creditor, as_of)
+            .await
+            .expect("histories")
+            .into_iter()
+            .map(|c| (c.id, c.code))
+            .collect();
+        let mut got: Vec<(String, [i64; 5])> = by_customer
+            .iter()
+            .map(|l| (ids[&l.customer_id].clone(), l.buckets))
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("A".to_string(), [100_000, 0, 0, 0, 0]),
+                ("B".to_string(), [50_000, 0, 50_000, 0, 0]),
+            ]
+        );
+        // The same figures as the per-customer aged balance.
+        for line in store.aging(creditor, as_of, None).await.expect("aging") {
+            let mine = got.iter().find(|(c, _)| *c == line.customer).expect("line");
+            let minor: Vec<i64> = line
+                .buckets
+                .iter()
+                .map(|b| Money::eur(*b).to_minor().expect("minor"))
+                .collect();
+            assert_eq!(minor, mine.1, "{}", line.customer);
+        }
+    }
+);

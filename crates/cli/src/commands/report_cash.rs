@@ -6,57 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use relance_core::dso;
-use relance_core::forecast::{self, choose_stats, DelayStats, OpenInvoice, Prediction};
-use relance_core::money::{Currency, Money};
+use relance_core::money::Currency;
 use relance_core::scoring::{score, Score};
-use relance_store::cash::{major, CustomerCash, ForecastItem, MonthFlow};
+pub(crate) use relance_store::cash::predict_all;
+use relance_store::cash::{major, weekly_forecast, CustomerCash, MonthFlow};
 use relance_store::creditors::CreditorRecord;
 use relance_store::Store;
 use rust_decimal::Decimal;
 
 use crate::cli::{OutputFormat, ReportArgs, ReportBy};
 use crate::output::print_rows;
-
-/// Each open invoice's prediction (`None`: in dispute, excluded), from the customers' histories.
-pub(crate) fn predict_all(
-    customers: &[CustomerCash],
-    items: &[ForecastItem],
-    as_of: NaiveDate,
-) -> Vec<Option<Prediction>> {
-    let mut creditor = DelayStats::default();
-    let mut segments: HashMap<&str, DelayStats> = HashMap::new();
-    let mut by_id: HashMap<i64, &CustomerCash> = HashMap::with_capacity(customers.len());
-    for c in customers {
-        creditor.merge(&c.delays);
-        if let Some(s) = &c.segment {
-            segments.entry(s.as_str()).or_default().merge(&c.delays);
-        }
-        by_id.insert(c.id, c);
-    }
-    let none = DelayStats::default();
-    items
-        .iter()
-        .map(|item| {
-            let customer = by_id.get(&item.customer_id);
-            let own = customer.map(|c| &c.delays).unwrap_or(&none);
-            let segment = customer
-                .and_then(|c| c.segment.as_deref())
-                .and_then(|s| segments.get(s));
-            let (basis, stats) = choose_stats(own, segment, &creditor);
-            forecast::predict(
-                &OpenInvoice {
-                    due: item.due,
-                    open: item.open,
-                    promised_for: item.promised_for,
-                    disputed: item.disputed,
-                },
-                basis,
-                stats,
-                as_of,
-            )
-        })
-        .collect()
-}
 
 pub async fn forecast(
     store: &Store,
@@ -71,16 +30,6 @@ pub async fn forecast(
         items.retain(|i| codes.get(&i.customer_id) == Some(&code.as_str()));
     }
     let predictions = predict_all(&customers, &items, as_of);
-    let mut excluded: BTreeMap<String, (usize, Decimal)> = BTreeMap::new();
-    for (item, p) in items.iter().zip(&predictions) {
-        if p.is_none() {
-            let e = excluded
-                .entry(item.open.currency.code().to_string())
-                .or_insert((0, Decimal::ZERO));
-            e.0 += 1;
-            e.1 += item.open.amount;
-        }
-    }
     if args.by == ReportBy::Invoice {
         #[derive(serde::Serialize)]
         struct Line<'a> {
@@ -141,41 +90,9 @@ pub async fn forecast(
         print_rows(args.format, &headers, &rows, &lines)?;
         return Ok(());
     }
-    let paired: Vec<(Money, Prediction)> = items
-        .iter()
-        .zip(&predictions)
-        .filter_map(|(i, p)| p.map(|p| (i.open, p)))
-        .collect();
-    let weeks = forecast::weekly(&paired, as_of, args.weeks);
-    let headers = [
-        "week",
-        "starts_on",
-        "currency",
-        "low",
-        "expected",
-        "high",
-        "cumulative_low",
-        "cumulative_expected",
-        "cumulative_high",
-        "invoices",
-    ];
-    let mut rows: Vec<Vec<String>> = weeks
-        .iter()
-        .map(|w| {
-            vec![
-                w.week.clone(),
-                w.starts_on.clone(),
-                w.currency.clone(),
-                w.low.to_string(),
-                w.expected.to_string(),
-                w.high.to_string(),
-                w.cumulative_low.to_string(),
-                w.cumulative_expected.to_string(),
-                w.cumulative_high.to_string(),
-                w.invoices.to_string(),
-            ]
-        })
-        .collect();
+    let relance_store::cash::CashForecast { weeks, excluded } =
+        weekly_forecast(&items, &predictions, as_of, args.weeks);
+    let (headers, mut rows) = relance_dispatch::tables::forecast_rows(&weeks);
     let note = excluded
         .iter()
         .map(|(cur, (n, amount))| {
