@@ -102,34 +102,6 @@ impl SuspendedIndexes {
         Ok(())
     }
 
-    /// Runs `restore` for every set of indexes. On SQLite the sorts of `CREATE INDEX` may use
-    /// a helper thread meanwhile: the import's parser is done by then and its core is idle.
-    pub(crate) async fn restore_all(
-        all: Vec<SuspendedIndexes>,
-        tx: &mut Transaction<'static, Any>,
-        backend: Backend,
-    ) -> Result<()> {
-        if all.is_empty() {
-            return Ok(());
-        }
-        let threads =
-            backend == Backend::Sqlite && std::env::var("RELANCE_IMPORT_NOTHREADS").is_err();
-        if threads {
-            sqlx::query("PRAGMA threads = 2").execute(&mut **tx).await?;
-        }
-        let mut outcome = Ok(());
-        for indexes in all {
-            outcome = indexes.restore(tx).await;
-            if outcome.is_err() {
-                break;
-            }
-        }
-        if threads {
-            sqlx::query("PRAGMA threads = 0").execute(&mut **tx).await?;
-        }
-        outcome
-    }
-
     /// True when nothing was set aside.
     pub(crate) fn is_empty(&self) -> bool {
         self.statements.is_empty()

@@ -157,8 +157,9 @@ impl InvoiceImport {
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         let started = std::time::Instant::now();
         self.flush().await?;
-        let suspended = std::mem::take(&mut self.suspended);
-        SuspendedIndexes::restore_all(suspended, &mut self.tx, self.backend).await?;
+        for indexes in std::mem::take(&mut self.suspended) {
+            indexes.restore(&mut self.tx).await?;
+        }
         let indexed = started.elapsed();
         self.apply_credits().await?;
         // Every customer whose ledger changed gets its case planned at the next run.
@@ -282,8 +283,9 @@ impl InvoiceImport {
                  VALUES {} RETURNING id, code",
                 value_rows(self.backend, chunk.len(), 11)
             );
-            // The records as written, kept to fill in the ids the insert gives back (decoding
-            // every column of 200,000 new customers back from the database cost a second).
+            // The records as written, kept to fill in the ids the insert gives back: a first
+            // load creates customers by the hundred thousand, and reading every column of each
+            // back through the Any driver only to rebuild the same record was wasted work.
             let mut written: HashMap<&str, CustomerRecord> = HashMap::with_capacity(chunk.len());
             let mut query = sqlx::query(&sql);
             for f in chunk {
@@ -405,27 +407,17 @@ impl InvoiceImport {
         Ok(out)
     }
 
-    /// Inserts new items with one statement per batch whose single parameter is a JSON array
-    /// of rows, unpacked by the database (`json_each` on SQLite, `json_array_elements` on
-    /// PostgreSQL). Binding ten parameters per row cost more than the inserts themselves.
+    /// Inserts new items with one statement per batch. On PostgreSQL its single parameter is a
+    /// JSON array of rows, unpacked by `json_array_elements` (binding ten parameters per row
+    /// cost more than the inserts themselves); SQLite binds them (see `insert_items_bound`).
     async fn insert_items(&mut self, rows: &[&InvoiceRecord]) -> Result<()> {
-        if self.backend == crate::Backend::Sqlite && std::env::var("RELANCE_IMPORT_JSON").is_err() {
+        if self.backend == crate::Backend::Sqlite {
             return self.insert_items_bound(rows).await;
         }
-        let sql = match self.backend {
-            crate::Backend::Sqlite => {
-                "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
-                 total_minor, paid_outside_minor, import_id) \
-                 SELECT ?1, r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, \
-                 r.value ->> 5, r.value ->> 6, r.value ->> 7, ?2 FROM json_each(?3) AS r"
-            }
-            crate::Backend::Postgres => {
-                "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
-                 total_minor, paid_outside_minor, import_id) \
-                 SELECT $1, CAST(r ->> 0 AS BIGINT), r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, \
-                 CAST(r ->> 6 AS BIGINT), CAST(r ->> 7 AS BIGINT), $2 FROM json_array_elements(CAST($3 AS JSON)) AS r"
-            }
-        };
+        let sql = "INSERT INTO items (creditor_id, customer_id, kind, number, issue_date, due_date, currency, \
+             total_minor, paid_outside_minor, import_id) \
+             SELECT $1, CAST(r ->> 0 AS BIGINT), r ->> 1, r ->> 2, r ->> 3, r ->> 4, r ->> 5, \
+             CAST(r ->> 6 AS BIGINT), CAST(r ->> 7 AS BIGINT), $2 FROM json_array_elements(CAST($3 AS JSON)) AS r";
         let mut json = String::with_capacity(rows.len() * 96);
         json.push('[');
         for (i, r) in rows.iter().enumerate() {
@@ -456,9 +448,11 @@ impl InvoiceImport {
         Ok(())
     }
 
-    /// SQLite: one multi-row `INSERT … VALUES` per batch, its parameters bound. The statement
-    /// of a full batch is the same every time, so it is prepared once and then only bound and
-    /// stepped; SQLite spent twice as long unpacking the same rows from JSON.
+    /// SQLite: one multi-row `INSERT … VALUES` per batch (at most [`BATCH`] rows, 8,002
+    /// parameters, under SQLite's limit of 32,766), its parameters bound. The statement of a
+    /// full batch is the same every time, so it is prepared once and then only bound and
+    /// stepped. Unpacking the same rows from a JSON parameter (`json_each` and eight `->>` per
+    /// row) took SQLite about twice the CPU time (200,000 rows, measured outside relance).
     async fn insert_items_bound(&mut self, rows: &[&InvoiceRecord]) -> Result<()> {
         let sql = sqlite_insert_items_sql(rows.len());
         let mut query = sqlx::query(&sql).bind(self.creditor.0).bind(self.import_id);
