@@ -585,6 +585,9 @@ pub struct PenaltiesArgs {
     pub json: bool,
 }
 
+/// `relance run --dormant-months` unless given (the bench plans with it too).
+pub const DEFAULT_DORMANT_MONTHS: u32 = 6;
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The day to run (default: today in the company's time zone).
@@ -604,7 +607,7 @@ pub struct RunArgs {
     pub no_send: bool,
     /// Months without an invoice before a customer gets a reactivation message (or twice
     /// their usual ordering interval, whichever is longer).
-    #[arg(long, default_value_t = 6)]
+    #[arg(long, default_value_t = DEFAULT_DORMANT_MONTHS)]
     pub dormant_months: u32,
     #[command(flatten)]
     pub delivery: DeliveryArgs,
@@ -1233,6 +1236,11 @@ pub enum BenchCommand {
         /// Keep the generated files in this folder instead of a temporary one.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// With --dir: keep copies of the ledger as imported and as it stands before the daily
+        /// run, and reuse them when they are of the same size, so a second bench only times the
+        /// full and daily runs instead of importing a million invoices again.
+        #[arg(long, requires = "dir")]
+        reuse: bool,
         /// Run one phase only, in a folder prepared by the earlier phases (each phase runs in
         /// its own process so that its peak memory is its own).
         #[arg(long, value_enum, hide = true, requires = "dir")]

@@ -17,7 +17,7 @@ use relance_core::scoring::{score, Grade, PaymentHistory, RECENT_DAYS};
 use rust_decimal::Decimal;
 use sqlx::Row;
 
-use crate::db::Backend;
+use crate::db::{Backend, JsonBind};
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -31,43 +31,14 @@ pub(crate) fn days_between(backend: Backend, later: &str, earlier: &str) -> Stri
     }
 }
 
-/// Runs `inner` (whose columns are `columns`, in order) and returns its rows as one JSON array
-/// of arrays, decoded into `T` (a tuple). sqlx hands SQLite rows over one by one between
-/// threads, which at 200,000 customers or a million items cost more than SQLite's own work: one
-/// row carrying the whole result as text is several times faster. Row order is not kept.
+/// [`crate::db::json_rows`] on the store's pool.
 async fn json_rows<T: serde::de::DeserializeOwned>(
     store: &Store,
     inner: &str,
     columns: &str,
     binds: &[JsonBind<'_>],
 ) -> Result<Vec<T>> {
-    let sql = match store.backend() {
-        Backend::Sqlite => {
-            format!("SELECT json_group_array(json_array({columns})) FROM ({inner}) q")
-        }
-        Backend::Postgres => {
-            format!("SELECT CAST(json_agg(json_build_array({columns})) AS TEXT) FROM ({inner}) q")
-        }
-    };
-    let mut query = sqlx::query_scalar::<_, Option<String>>(&sql);
-    for bind in binds {
-        query = match bind {
-            JsonBind::Int(v) => query.bind(*v),
-            JsonBind::Text(v) => query.bind(*v),
-        };
-    }
-    let text = query.fetch_one(&store.pool).await?;
-    match text {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(&text)
-            .map_err(|e| StoreError::Corrupt(format!("aggregate of {columns}: {e}"))),
-    }
-}
-
-/// A parameter of [`json_rows`]'s statement.
-enum JsonBind<'a> {
-    Int(i64),
-    Text(&'a str),
+    crate::db::json_rows(&store.pool, store.backend(), inner, columns, binds).await
 }
 
 fn date(text: &str) -> Result<NaiveDate> {

@@ -192,6 +192,50 @@ pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Runs `inner` (whose columns are `columns`, in order) and returns its rows as one JSON array
+/// of arrays, decoded into `T` (a tuple). sqlx hands SQLite rows over one by one between
+/// threads, which at 200,000 customers or a million items cost more than SQLite's own work: one
+/// row carrying the whole result as text is several times faster. Row order is not kept.
+pub(crate) async fn json_rows<'e, T, E>(
+    executor: E,
+    backend: Backend,
+    inner: &str,
+    columns: &str,
+    binds: &[JsonBind<'_>],
+) -> Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = match backend {
+        Backend::Sqlite => {
+            format!("SELECT json_group_array(json_array({columns})) FROM ({inner}) q")
+        }
+        Backend::Postgres => {
+            format!("SELECT CAST(json_agg(json_build_array({columns})) AS TEXT) FROM ({inner}) q")
+        }
+    };
+    let mut query = sqlx::query_scalar::<_, Option<String>>(&sql);
+    for bind in binds {
+        query = match bind {
+            JsonBind::Int(v) => query.bind(*v),
+            JsonBind::Text(v) => query.bind(*v),
+        };
+    }
+    let text = query.fetch_one(executor).await?;
+    match text {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("aggregate of {columns}: {e}"))),
+    }
+}
+
+/// A parameter of [`json_rows`]'s statement.
+pub(crate) enum JsonBind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             invoices,
             due_share,
             dir,
+            reuse,
             phase,
         } => {
             let size = crate::commands::bench_run::Size {
@@ -36,7 +37,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 due_share,
             };
             match phase {
-                None => crate::commands::bench_run::plan_run(size, dir),
+                None => crate::commands::bench_run::plan_run(size, dir, reuse),
                 Some(phase) => {
                     let dir = dir.context("--phase needs --dir")?;
                     crate::commands::bench_run::run_phase(size, &dir, phase).await

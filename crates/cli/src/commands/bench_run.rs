@@ -43,7 +43,11 @@ const PHASES: [BenchRunPhase; 5] = [
 
 /// Runs every phase, each in its own process (this binary with `--phase`), so that each peak
 /// memory reading is that phase's alone and not what an earlier phase left in the allocator.
-pub fn plan_run(size: Size, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+///
+/// With `reuse`, the database is copied aside after the ledger phase (what the full run reads)
+/// and after the payments phase (what the daily run reads); a later bench of the same size in
+/// the same folder starts from these copies and runs the two timed phases only.
+pub fn plan_run(size: Size, dir: Option<PathBuf>, reuse: bool) -> anyhow::Result<ExitCode> {
     if !(0.0..=1.0).contains(&size.due_share) {
         anyhow::bail!(
             "--due-share must be between 0 and 1, not {}",
@@ -54,33 +58,94 @@ pub fn plan_run(size: Size, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let dir = dir.unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
     let db_path = dir.join(DATABASE);
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+    let stamp = format!("{} {} {}", size.customers, size.invoices, size.due_share);
+    let kept = reuse
+        && dir.join(LEDGER_COPY).exists()
+        && dir.join(PAID_COPY).exists()
+        && std::fs::read_to_string(dir.join(SIZE_STAMP))
+            .ok()
+            .as_deref()
+            == Some(stamp.as_str());
+    if kept {
+        println!("reusing the ledger kept in {}", dir.display());
+        copy_database(&dir.join(LEDGER_COPY), &db_path)?;
+        run_phase_process(size, &dir, BenchRunPhase::Full)?;
+        copy_database(&dir.join(PAID_COPY), &db_path)?;
+        run_phase_process(size, &dir, BenchRunPhase::Daily)?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let exe = std::env::current_exe().context("this program's path")?;
+    let _ = std::fs::remove_file(dir.join(SIZE_STAMP));
+    remove_database(&db_path)?;
     for phase in PHASES {
-        let name = phase
-            .to_possible_value()
-            .map(|v| v.get_name().to_string())
-            .unwrap_or_default();
-        let status = std::process::Command::new(&exe)
-            .args(["bench", "run", "--phase", &name])
-            .arg("--customers")
-            .arg(size.customers.to_string())
-            .arg("--invoices")
-            .arg(size.invoices.to_string())
-            .arg("--due-share")
-            .arg(size.due_share.to_string())
-            .arg("--dir")
-            .arg(&dir)
-            .status()
-            .with_context(|| format!("starting the {name} phase"))?;
-        anyhow::ensure!(status.success(), "the {name} phase failed ({status})");
+        run_phase_process(size, &dir, phase)?;
+        match phase {
+            BenchRunPhase::Ledger if reuse => copy_database(&db_path, &dir.join(LEDGER_COPY))?,
+            BenchRunPhase::Payments if reuse => copy_database(&db_path, &dir.join(PAID_COPY))?,
+            _ => {}
+        }
+    }
+    if reuse {
+        std::fs::write(dir.join(SIZE_STAMP), stamp)
+            .with_context(|| format!("writing {}", dir.join(SIZE_STAMP).display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs one phase in a process of its own.
+fn run_phase_process(size: Size, dir: &Path, phase: BenchRunPhase) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("this program's path")?;
+    let name = phase
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let status = std::process::Command::new(&exe)
+        .args(["bench", "run", "--phase", &name])
+        .arg("--customers")
+        .arg(size.customers.to_string())
+        .arg("--invoices")
+        .arg(size.invoices.to_string())
+        .arg("--due-share")
+        .arg(size.due_share.to_string())
+        .arg("--dir")
+        .arg(dir)
+        .status()
+        .with_context(|| format!("starting the {name} phase"))?;
+    anyhow::ensure!(status.success(), "the {name} phase failed ({status})");
+    Ok(())
+}
+
+/// Removes a SQLite database with its write-ahead log and shared-memory files.
+fn remove_database(path: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing {}", file.display())),
+        }
+    }
+    Ok(())
+}
+
+/// Copies a closed SQLite database (with its write-ahead log, if one was left) over `to`.
+fn copy_database(from: &Path, to: &Path) -> anyhow::Result<()> {
+    remove_database(to)?;
+    for suffix in ["", "-wal"] {
+        let source = PathBuf::from(format!("{}{suffix}", from.display()));
+        if suffix.is_empty() || source.exists() {
+            let target = PathBuf::from(format!("{}{suffix}", to.display()));
+            std::fs::copy(&source, &target)
+                .with_context(|| format!("copying {} to {}", source.display(), target.display()))?;
+        }
+    }
+    Ok(())
+}
+
 const DATABASE: &str = "bench-run.db";
+/// With `--reuse`: the ledger as imported, the ledger before the daily run, and their size.
+const LEDGER_COPY: &str = "bench-run-ledger.db";
+const PAID_COPY: &str = "bench-run-paid.db";
+const SIZE_STAMP: &str = "bench-run-size.txt";
 const DAY: (i32, u32, u32) = (2026, 11, 25);
 const NEXT_DAY: (i32, u32, u32) = (2026, 11, 26);
 
@@ -134,16 +199,12 @@ pub async fn run_phase(size: Size, dir: &Path, phase: BenchRunPhase) -> anyhow::
         BenchRunPhase::Ledger => {}
         BenchRunPhase::Full => {
             let cases = store.cases_due(creditor, None).await?;
-            let (actions, seconds, peak) = timed_run(&store, creditor, day, true).await?;
-            println!(
-                "full run (--full --dry-run) on {day}: {cases} cases, {actions} actions in {seconds:.2} s; peak memory {peak}"
-            );
+            let timed = timed_run(&store, creditor, day, true).await?;
+            println!("full run (--full --dry-run) on {day}: {cases} cases, {timed}");
         }
         BenchRunPhase::First => {
-            let (actions, seconds, peak) = timed_run(&store, creditor, day, false).await?;
-            println!(
-                "first real run on {day}: {actions} actions in {seconds:.2} s; peak memory {peak}"
-            );
+            let timed = timed_run(&store, creditor, day, false).await?;
+            println!("first real run on {day}: {timed}");
         }
         BenchRunPhase::Payments => {
             // The next business day: a share of the customers paid something (their cases are
@@ -186,39 +247,86 @@ pub async fn run_phase(size: Size, dir: &Path, phase: BenchRunPhase) -> anyhow::
         }
         BenchRunPhase::Daily => {
             let due = store.cases_due(creditor, Some(next_day)).await?;
-            let (actions, seconds, peak) = timed_run(&store, creditor, next_day, false).await?;
-            println!(
-                "daily run on {next_day}: {due} cases due, {actions} actions in {seconds:.3} s; peak memory {peak}"
-            );
+            let timed = timed_run(&store, creditor, next_day, false).await?;
+            println!("daily run on {next_day}: {due} cases due, {timed}");
         }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
 
-/// One run of day `as_of`, timed: the actions it wrote (or would write, with `full`, which is
-/// also a dry run), the seconds, and the peak memory while it ran.
+/// What a timed run planned, how long it took and the peak memory while it ran.
+struct Timed {
+    actions: usize,
+    /// Wall-clock seconds of the whole planning: receivables, then follow-ups and suppliers.
+    seconds: f64,
+    /// Of which the receivables (`run_day`).
+    receivables: f64,
+    /// CPU seconds (user, system) of the process over the run: on a loaded machine the wall
+    /// time also counts the waits for a core.
+    user: f64,
+    system: f64,
+    peak: String,
+}
+
+impl std::fmt::Display for Timed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} actions in {:.3} s (receivables {:.3} s; CPU user {:.2} s, system {:.2} s); peak memory {}",
+            self.actions, self.seconds, self.receivables, self.user, self.system, self.peak
+        )
+    }
+}
+
+/// One planning run of day `as_of` as `relance run --no-send` does it (receivables, follow-ups,
+/// suppliers), timed. With `full`, a dry run of every case.
 async fn timed_run(
     store: &Store,
     creditor: relance_core::ids::CreditorId,
     as_of: NaiveDate,
     full: bool,
-) -> anyhow::Result<(usize, f64, String)> {
+) -> anyhow::Result<Timed> {
+    let options = RunOptions {
+        as_of,
+        dry_run: full,
+        full,
+    };
     reset_peak_memory();
+    let cpu = cpu_seconds();
     let started = Instant::now();
-    let actions = store
-        .run_day(
-            creditor,
-            RunOptions {
-                as_of,
-                dry_run: full,
-                full,
-            },
-        )
-        .await?;
+    let mut actions = store.run_day(creditor, options).await?.len();
+    let receivables = started.elapsed().as_secs_f64();
+    actions += store
+        .run_followups(creditor, options, crate::cli::DEFAULT_DORMANT_MONTHS)
+        .await?
+        .len();
+    actions += store.run_suppliers(creditor, options).await?.len();
     let seconds = started.elapsed().as_secs_f64();
-    let peak = peak_memory().unwrap_or_else(|| "unknown".into());
-    Ok((actions.len(), seconds, peak))
+    let (user, system) = match (cpu, cpu_seconds()) {
+        (Some(before), Some(after)) => (after.0 - before.0, after.1 - before.1),
+        _ => (f64::NAN, f64::NAN),
+    };
+    Ok(Timed {
+        actions,
+        seconds,
+        receivables,
+        user,
+        system,
+        peak: peak_memory().unwrap_or_else(|| "unknown".into()),
+    })
+}
+
+/// The process's user and system CPU time so far, in seconds (Linux: `/proc/self/stat`, in
+/// clock ticks of 1/100 s).
+fn cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces), from the third on.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user / 100.0, system / 100.0))
 }
 
 /// Resets the kernel's record of the peak resident memory (VmHWM), so that the next reading
