@@ -25,27 +25,58 @@ pub struct AgingTotals {
     pub overdue_invoices: i64,
 }
 
-/// A stamp that changes whenever the ledger may have changed: the newest item, allocation and
-/// timeline entry (every change to an open amount adds one of them: a new invoice, a payment or
-/// credit allocated, an invoice changed by a re-import, a dispute). Three index look-ups.
+/// A part of the data with its own revision counter (migration 0030).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LedgerStamp(pub i64, pub i64, pub i64);
+pub enum DataPart {
+    /// Items, allocations and payments: open amounts, the aged balance, the DSO.
+    Ledger = 1,
+    /// Actions: the outbox and the actions due.
+    Outbox = 2,
+    /// Cases, whose state keeps the promises to pay.
+    Cases = 3,
+    Disputes = 4,
+    /// Customers (their names show beside actions, promises and disputes).
+    Customers = 5,
+}
+
+/// The data revision: counters that move with every committed write to the tables the
+/// dashboard reads, one per [`DataPart`], moved by triggers (migration 0030) so that writes
+/// from any connection or process count. A cache of figures keeps a result with the revision
+/// read before computing it, and serves it again only while the counters of the parts it is
+/// made of are the same. One small read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DataRevision([i64; 5]);
+
+impl DataRevision {
+    /// The counter of `part`.
+    pub fn of(&self, part: DataPart) -> i64 {
+        self.0[part as usize - 1]
+    }
+
+    /// The counters of `parts` only, the others zero: what a figure made of them depends on.
+    pub fn only(&self, parts: &[DataPart]) -> DataRevision {
+        let mut out = DataRevision::default();
+        for part in parts {
+            out.0[*part as usize - 1] = self.of(*part);
+        }
+        out
+    }
+}
 
 impl Store {
-    /// The current [`LedgerStamp`], for caches of aggregates over the ledger.
-    pub async fn ledger_stamp(&self) -> Result<LedgerStamp> {
-        let row = sqlx::query(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM items) AS i, \
-             (SELECT COALESCE(MAX(id), 0) FROM allocations) AS a, \
-             (SELECT COALESCE(MAX(id), 0) FROM events) AS e",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(LedgerStamp(
-            row.try_get::<i64, _>("i")?,
-            row.try_get::<i64, _>("a")?,
-            row.try_get::<i64, _>("e")?,
-        ))
+    /// The current [`DataRevision`].
+    pub async fn data_revision(&self) -> Result<DataRevision> {
+        let rows = sqlx::query("SELECT id, n FROM data_revision")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = DataRevision::default();
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            if let Some(slot) = usize::try_from(id - 1).ok().and_then(|i| out.0.get_mut(i)) {
+                *slot = row.try_get("n")?;
+            }
+        }
+        Ok(out)
     }
 }
 
