@@ -1,28 +1,88 @@
-//! The dashboard's aged balance and promises due, kept while the ledger has not changed.
+//! Figures over the whole ledger, kept per creditor and day while the data has not changed.
 //!
 //! Summing a million open items takes SQLite a few hundred milliseconds; fifty people opening
-//! the dashboard at once would queue behind one another. The totals are kept per creditor and
-//! day with the [`LedgerStamp`] they were computed at, and served again only while the stamp
-//! (three index look-ups) is the same: any new item, allocation or timeline entry, from this
+//! the dashboard at once would queue behind one another. A [`StampedCache`] keeps a value with
+//! the [`DataRevision`] read before computing it, and serves it again only while the revision
+//! (one primary-key read) is the same: any write to what the figures are made of, from this
 //! process or another one (an import from the command line), makes the next view recompute.
+//! Viewers arriving together while it is computed wait for that one computation.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use relance_core::ids::CreditorId;
-use relance_store::web_queries::{AgingTotals, LedgerStamp, PromiseLine};
+use relance_store::web_queries::{AgingTotals, DataPart, DataRevision};
 use relance_store::Store;
 
-type Entry = (LedgerStamp, Vec<AgingTotals>);
-type PromiseEntry = (LedgerStamp, Vec<PromiseLine>);
-
-#[derive(Default)]
-pub struct AgingCache {
-    entries: Mutex<HashMap<(i64, NaiveDate), Entry>>,
-    /// Held while totals are computed: viewers arriving together wait for one computation.
+/// Values per (creditor, day), each with the revision it was computed at.
+pub struct StampedCache<V> {
+    entries: Mutex<HashMap<(i64, NaiveDate), (DataRevision, V)>>,
+    /// Held while a value is computed: viewers arriving together wait for one computation.
     computing: tokio::sync::Mutex<()>,
 }
+
+impl<V> Default for StampedCache<V> {
+    fn default() -> Self {
+        StampedCache {
+            entries: Mutex::new(HashMap::new()),
+            computing: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<V: Clone> StampedCache<V> {
+    /// The value for `creditor` on `today`, made of the data `parts`: the kept one while
+    /// their counters are as `seen` (the revision the caller read), else `compute`'s, kept for
+    /// the next callers.
+    pub async fn get_or_compute<E, F, Fut>(
+        &self,
+        store: &Store,
+        seen: DataRevision,
+        parts: &[DataPart],
+        creditor: CreditorId,
+        today: NaiveDate,
+        compute: F,
+    ) -> Result<V, E>
+    where
+        E: From<relance_store::StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<V, E>>,
+    {
+        let key = (creditor.0, today);
+        if let Some(value) = self.fresh(key, seen.only(parts)) {
+            return Ok(value);
+        }
+        let _computing = self.computing.lock().await;
+        // Read again: the data may have changed while waiting, and the value computed by the
+        // caller we waited for may be the one wanted. The revision is read before computing,
+        // so a write committed meanwhile leaves the value marked older than it is (recomputed
+        // at the next view), never newer.
+        let revision = store.data_revision().await?.only(parts);
+        if let Some(value) = self.fresh(key, revision) {
+            return Ok(value);
+        }
+        let value = compute().await?;
+        if let Ok(mut map) = self.entries.lock() {
+            // Other days' entries go: the cache holds today's figures only.
+            map.retain(|k, _| k.1 == today);
+            map.insert(key, (revision, value.clone()));
+        }
+        Ok(value)
+    }
+
+    fn fresh(&self, key: (i64, NaiveDate), revision: DataRevision) -> Option<V> {
+        let map = self.entries.lock().ok()?;
+        map.get(&key)
+            .filter(|(at, _)| *at == revision)
+            .map(|(_, value)| value.clone())
+    }
+}
+
+/// The creditor's aged balance (the dashboard's and the aging report's totals).
+#[derive(Default)]
+pub struct AgingCache(StampedCache<Vec<AgingTotals>>);
 
 impl AgingCache {
     /// The creditor's aged balance on `today`, from the cache when the ledger is unchanged.
@@ -32,79 +92,22 @@ impl AgingCache {
         creditor: CreditorId,
         today: NaiveDate,
     ) -> Result<Vec<AgingTotals>, relance_store::StoreError> {
-        let key = (creditor.0, today);
-        let stamp = store.ledger_stamp().await?;
-        if let Some(totals) = self.fresh(key, stamp) {
-            return Ok(totals);
-        }
-        let _computing = self.computing.lock().await;
-        let stamp = store.ledger_stamp().await?;
-        if let Some(totals) = self.fresh(key, stamp) {
-            return Ok(totals);
-        }
-        let totals = store.aging_totals(creditor, today).await?;
-        if let Ok(mut map) = self.entries.lock() {
-            // Other days' entries go: the cache holds today's figures only.
-            map.retain(|k, _| k.1 == today);
-            map.insert(key, (stamp, totals.clone()));
-        }
-        Ok(totals)
+        let seen = store.data_revision().await?;
+        self.totals_seen(store, seen, creditor, today).await
     }
 
-    fn fresh(&self, key: (i64, NaiveDate), stamp: LedgerStamp) -> Option<Vec<AgingTotals>> {
-        let map = self.entries.lock().ok()?;
-        map.get(&key)
-            .filter(|(at, _)| *at == stamp)
-            .map(|(_, totals)| totals.clone())
-    }
-}
-
-/// The promises to pay falling within a week of today, kept like the aged balance: finding
-/// them reads every case's memory (a promise lives in the case state), which at 200,000
-/// customers was most of a dashboard view's cost. Any promise made, kept or broken appends to
-/// the timeline, so the [`LedgerStamp`] changes with them.
-#[derive(Default)]
-pub struct PromiseCache {
-    entries: Mutex<HashMap<(i64, NaiveDate), PromiseEntry>>,
-    computing: tokio::sync::Mutex<()>,
-}
-
-impl PromiseCache {
-    /// The creditor's promises due between a week ago and a week on from `today`.
-    pub async fn around(
+    /// [`AgingCache::totals`] with the data revision the caller has read.
+    pub async fn totals_seen(
         &self,
         store: &Store,
+        seen: DataRevision,
         creditor: CreditorId,
         today: NaiveDate,
-    ) -> Result<Vec<PromiseLine>, relance_store::StoreError> {
-        let key = (creditor.0, today);
-        let stamp = store.ledger_stamp().await?;
-        if let Some(lines) = self.fresh(key, stamp) {
-            return Ok(lines);
-        }
-        let _computing = self.computing.lock().await;
-        let stamp = store.ledger_stamp().await?;
-        if let Some(lines) = self.fresh(key, stamp) {
-            return Ok(lines);
-        }
-        let week_ago = today
-            .checked_sub_days(chrono::Days::new(7))
-            .unwrap_or(today);
-        let week_on = today
-            .checked_add_days(chrono::Days::new(7))
-            .unwrap_or(today);
-        let lines = store.promises_between(creditor, week_ago, week_on).await?;
-        if let Ok(mut map) = self.entries.lock() {
-            map.retain(|k, _| k.1 == today);
-            map.insert(key, (stamp, lines.clone()));
-        }
-        Ok(lines)
-    }
-
-    fn fresh(&self, key: (i64, NaiveDate), stamp: LedgerStamp) -> Option<Vec<PromiseLine>> {
-        let map = self.entries.lock().ok()?;
-        map.get(&key)
-            .filter(|(at, _)| *at == stamp)
-            .map(|(_, lines)| lines.clone())
+    ) -> Result<Vec<AgingTotals>, relance_store::StoreError> {
+        self.0
+            .get_or_compute(store, seen, &[DataPart::Ledger], creditor, today, || {
+                store.aging_totals(creditor, today)
+            })
+            .await
     }
 }

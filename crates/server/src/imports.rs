@@ -188,6 +188,7 @@ pub async fn upload(
             tracing::info!(creditor = %creditor.name, file = %report.file, user = %session.user.email, "imported from the web");
             report.summary = Some(sentence);
             set_problems(&mut report, &warnings);
+            crate::dashboard::warm(&state, creditor.id);
             StatusCode::OK
         }
         Err(problems) => {

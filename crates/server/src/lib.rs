@@ -17,6 +17,7 @@ pub mod unsubscribe;
 
 mod aging_cache;
 pub mod api;
+pub mod dashboard;
 
 pub mod imports;
 pub mod insights;
@@ -81,10 +82,9 @@ struct Inner {
     limiter: auth::LoginLimiter,
     portal_key: Vec<u8>,
     options: ServerOptions,
-    dso_cache: editors::dso::DsoCache,
     aging_cache: aging_cache::AgingCache,
-    promise_cache: aging_cache::PromiseCache,
     insights: insights::Caches,
+    dashboard_cache: dashboard::DashboardCache,
 }
 
 impl AppState {
@@ -96,10 +96,9 @@ impl AppState {
             portal_key,
             store,
             options,
-            dso_cache: Default::default(),
             aging_cache: Default::default(),
-            promise_cache: Default::default(),
             insights: Default::default(),
+            dashboard_cache: Default::default(),
         })))
     }
 
@@ -123,16 +122,12 @@ impl AppState {
         &self.0.options
     }
 
-    pub(crate) fn dso_cache(&self) -> &editors::dso::DsoCache {
-        &self.0.dso_cache
-    }
-
     pub(crate) fn aging_cache(&self) -> &aging_cache::AgingCache {
         &self.0.aging_cache
     }
 
-    pub(crate) fn promise_cache(&self) -> &aging_cache::PromiseCache {
-        &self.0.promise_cache
+    pub(crate) fn dashboard_cache(&self) -> &dashboard::DashboardCache {
+        &self.0.dashboard_cache
     }
 
     pub(crate) fn insights(&self) -> &insights::Caches {
@@ -259,12 +254,16 @@ pub async fn serve_on(
 ) -> Result<(), WebError> {
     let scheduler = match schedule {
         Some(schedule) => {
+            let warmed = state.clone();
             let scheduler = scheduler::Scheduler::new(schedule)
-                .map_err(|e| WebError::Internal(format!("scheduler: {e:#}")))?;
+                .map_err(|e| WebError::Internal(format!("scheduler: {e:#}")))?
+                .on_change(move |creditor| dashboard::warm(&warmed, creditor));
             Some(tokio::spawn(scheduler.run(state.store().clone())))
         }
         None => None,
     };
+    // The dashboards' figures are computed now rather than at the first view.
+    dashboard::warm_all(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use relance_core::ids::{CustomerId, ItemId};
-use relance_core::money::{parse_amount, Money};
+use relance_core::money::parse_amount;
 use relance_store::creditors::CreditorRecord;
 use relance_store::customers::CustomerRecord;
 use relance_store::web_queries::{CustomerQuery, CustomerSort, ItemLine};
@@ -135,22 +135,26 @@ pub(crate) async fn chrome(
     creditor: Option<&CreditorRecord>,
     path: String,
 ) -> Result<Chrome, WebError> {
-    let creditors = state
-        .store()
-        .creditors_of(&session.user)
-        .await?
-        .into_iter()
-        .map(|c| (c.id.0, c.name))
-        .collect();
-    Ok(Chrome {
+    let creditors = state.store().creditors_of(&session.user).await?;
+    Ok(chrome_of(session, creditors, creditor, path))
+}
+
+/// The chrome from the creditors the user may see, already read.
+pub(crate) fn chrome_of(
+    session: &Session,
+    creditors: Vec<CreditorRecord>,
+    creditor: Option<&CreditorRecord>,
+    path: String,
+) -> Chrome {
+    Chrome {
         email: session.user.email.clone(),
         role: session.user.role.as_str(),
         can_write: session.user.role.can_write(),
         csrf: session.csrf.clone(),
-        creditors,
+        creditors: creditors.into_iter().map(|c| (c.id.0, c.name)).collect(),
         creditor: creditor.map(|c| (c.id.0, c.name.clone())),
         path,
-    })
+    }
 }
 
 pub(crate) fn path_of(uri: &axum::http::Uri) -> String {
@@ -416,143 +420,8 @@ pub struct HomeQuery {
     c: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Bar {
-    label: &'static str,
-    value: String,
-    x: i64,
-    y: i64,
-    height: i64,
-}
-
-#[derive(Serialize)]
-struct CurrencyTotals {
-    currency: String,
-    buckets: Vec<(String, String, String)>,
-    total: String,
-    total_plain: String,
-    overdue: String,
-    overdue_plain: String,
-    open_invoices: i64,
-    overdue_invoices: i64,
-    bars: Vec<Bar>,
-}
-
-const BUCKET_KEYS: [&str; 5] = ["not_due", "d1_30", "d31_60", "d61_90", "over_90"];
-const BUCKET_IDS: [&str; 5] = ["not_due", "1_30", "31_60", "61_90", "over_90"];
-
-/// `GET /c/{creditor}`: open and overdue receivables, the aged balance as a chart, today's
-/// actions, promises due and open disputes.
-pub async fn dashboard(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    session: Session,
-    Path(creditor): Path<i64>,
-    uri: axum::http::Uri,
-) -> Result<Response, WebError> {
-    let creditor = access(state.store(), &session.user, creditor).await?;
-    let lang = Lang::of(&headers);
-    let t = strings(lang);
-    let today = today_for(&creditor);
-    let store = state.store();
-    let totals = state
-        .aging_cache()
-        .totals(store, creditor.id, today)
-        .await?;
-    let totals: Vec<CurrencyTotals> = totals
-        .iter()
-        .map(|tot| {
-            let m = |minor: i64| Money::from_minor(minor, tot.currency);
-            let max = tot.buckets.iter().copied().max().unwrap_or(0).max(1);
-            let bars = tot
-                .buckets
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    let height = ((*b).max(0) as i128 * 160 / max as i128) as i64;
-                    Bar {
-                        label: t.get(BUCKET_KEYS[i]).copied().unwrap_or(""),
-                        value: lang.money(&m(*b)),
-                        x: 10 + i as i64 * 96,
-                        y: 170 - height,
-                        height,
-                    }
-                })
-                .collect();
-            CurrencyTotals {
-                currency: tot.currency.code().to_string(),
-                buckets: tot
-                    .buckets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| {
-                        (
-                            BUCKET_IDS[i].to_string(),
-                            lang.money(&m(*b)),
-                            m(*b).to_plain_string(),
-                        )
-                    })
-                    .collect(),
-                total: lang.money(&m(tot.total())),
-                total_plain: m(tot.total()).to_plain_string(),
-                overdue: lang.money(&m(tot.overdue())),
-                overdue_plain: m(tot.overdue()).to_plain_string(),
-                open_invoices: tot.open_invoices,
-                overdue_invoices: tot.overdue_invoices,
-                bars,
-            }
-        })
-        .collect();
-    let actions: Vec<_> = store
-        .due_actions(creditor.id, today, 25)
-        .await?
-        .into_iter()
-        .map(|a| {
-            minijinja::context! {
-                customer => a.customer, customer_name => a.customer_name, step => a.step,
-                channel => a.channel, status => a.status, due_on => a.due_on,
-                amount => lang.money(&a.amount),
-            }
-        })
-        .collect();
-    let promises: Vec<_> = state
-        .promise_cache()
-        .around(store, creditor.id, today)
-        .await?
-        .into_iter()
-        .map(|p| {
-            minijinja::context! {
-                customer => p.customer, customer_name => p.customer_name,
-                promised_for => p.promised_for.to_string(), amount => lang.money(&p.amount),
-                past => p.promised_for < today,
-            }
-        })
-        .collect();
-    let (disputes, dispute_count) = store.open_disputes(creditor.id, 10).await?;
-    let disputes: Vec<_> = disputes
-        .into_iter()
-        .map(|d| {
-            minijinja::context! {
-                customer => d.customer, customer_name => d.customer_name, invoice => d.invoice,
-                item_id => d.item_id, opened_on => d.opened_on, reason => d.reason,
-                open_amount => lang.money(&d.open_amount),
-            }
-        })
-        .collect();
-    let dso = crate::editors::dso::dso_charts(&state, &creditor, today).await?;
-    let chrome = chrome(&state, &session, Some(&creditor), path_of(&uri)).await?;
-    Ok(Html(render(
-        &state,
-        "dashboard.html",
-        lang,
-        minijinja::context! {
-            chrome, totals, actions, promises, disputes, dispute_count, active => "dashboard", dso,
-            e => crate::editors::strings::strings(lang),
-            today => today.to_string(), cid => creditor.id.0,
-        },
-    )?)
-    .into_response())
-}
+/// `GET /c/{creditor}`: see [`crate::dashboard`].
+pub use crate::dashboard::page as dashboard;
 
 // ---------------------------------------------------------------- customers
 

@@ -67,7 +67,12 @@ pub struct Scheduler {
     /// Mailers of the creditors with their own SMTP account, with the URL each was made from
     /// (a changed setting makes a new one).
     own_mailers: HashMap<CreditorId, (String, Arc<Mailer>)>,
+    /// Told of each creditor whose data a check changed (the server warms its dashboard).
+    on_change: Option<ChangeHook>,
 }
+
+/// See [`Scheduler::on_change`].
+type ChangeHook = Arc<dyn Fn(CreditorId) + Send + Sync>;
 
 /// What one check did.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -93,7 +98,21 @@ impl Scheduler {
             mailer,
             last_run: HashMap::new(),
             own_mailers: HashMap::new(),
+            on_change: None,
         })
+    }
+
+    /// Calls `hook` with each creditor whose data a check changed: after its daily run, and
+    /// after a dispatch that sent, postponed or failed something.
+    pub fn on_change(mut self, hook: impl Fn(CreditorId) + Send + Sync + 'static) -> Self {
+        self.on_change = Some(Arc::new(hook));
+        self
+    }
+
+    fn changed(&self, creditor: CreditorId) {
+        if let Some(hook) = &self.on_change {
+            hook(creditor);
+        }
     }
 
     /// Checks every `schedule.every`, forever.
@@ -156,9 +175,11 @@ impl Scheduler {
                 .as_deref()
                 .and_then(|t| NaiveTime::parse_from_str(t, "%H:%M").ok())
                 .unwrap_or(self.schedule.run_at);
+            let mut changed = false;
             if now.time() >= run_at && self.last_run.get(&creditor.id) != Some(&today) {
                 report.planned += run_day(store, &creditor, today).await?;
                 self.last_run.insert(creditor.id, today);
+                changed = true;
             }
             // One creditor's failure (a template that no longer renders, say) does not stop
             // the others' messages.
@@ -166,12 +187,24 @@ impl Scheduler {
                 .dispatch(store, &creditor, settings.smtp_url.as_deref(), today)
                 .await
             {
-                Ok(done) => report.dispatched.add(&done),
+                Ok(done) => {
+                    changed |= done.sent
+                        + done.cancelled
+                        + done.postponed
+                        + done.deferred
+                        + done.failed
+                        + done.in_doubt
+                        > 0;
+                    report.dispatched.add(&done);
+                }
                 Err(e) => tracing::error!(
                     creditor = %creditor.name,
                     error = format!("{e:#}"),
                     "scheduler: dispatch failed"
                 ),
+            }
+            if changed {
+                self.changed(creditor.id);
             }
         }
         Ok(report)

@@ -25,6 +25,12 @@ pub struct AgingTotals {
     pub overdue_invoices: i64,
 }
 
+/// A stamp that changes whenever the ledger may have changed: the newest item, allocation and
+/// timeline entry (every change to an open amount adds one of them: a new invoice, a payment or
+/// credit allocated, an invoice changed by a re-import, a dispute). Three index look-ups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerStamp(pub i64, pub i64, pub i64);
+
 /// A part of the data with its own revision counter (migration 0030).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataPart {
@@ -64,6 +70,22 @@ impl DataRevision {
 }
 
 impl Store {
+    /// The current [`LedgerStamp`], for caches of aggregates over the ledger.
+    pub async fn ledger_stamp(&self) -> Result<LedgerStamp> {
+        let row = sqlx::query(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM items) AS i, \
+             (SELECT COALESCE(MAX(id), 0) FROM allocations) AS a, \
+             (SELECT COALESCE(MAX(id), 0) FROM events) AS e",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(LedgerStamp(
+            row.try_get::<i64, _>("i")?,
+            row.try_get::<i64, _>("a")?,
+            row.try_get::<i64, _>("e")?,
+        ))
+    }
+
     /// The current [`DataRevision`].
     pub async fn data_revision(&self) -> Result<DataRevision> {
         let rows = sqlx::query("SELECT id, n FROM data_revision")

@@ -5,13 +5,11 @@
 
 use relance_core::dso;
 use relance_core::money::Currency;
-use relance_store::creditors::CreditorRecord;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::error::WebError;
-use crate::AppState;
 
 /// Months drawn.
 pub const MONTHS: usize = 12;
@@ -113,40 +111,14 @@ pub fn charts(lines_by_currency: Vec<(Currency, Vec<dso::DsoLine>)>) -> Vec<DsoC
         .collect()
 }
 
-/// How long a creditor's DSO is kept: it moves with the month, and reading it scans every
-/// invoice of the creditor, too slow to repeat at each view of a large ledger's dashboard.
-pub const CACHE_FOR: std::time::Duration = std::time::Duration::from_secs(10 * 60);
-
-/// The DSO charts of a creditor on `as_of`, computed at most every [`CACHE_FOR`].
+/// The DSO charts of a creditor on `as_of`. Reading them scans every invoice of the creditor:
+/// the dashboard keeps them in its cache (`crate::dashboard`) with the rest of its figures.
 pub async fn dso_charts(
-    state: &AppState,
-    creditor: &CreditorRecord,
+    store: &relance_store::Store,
+    creditor: relance_core::ids::CreditorId,
     as_of: chrono::NaiveDate,
 ) -> Result<Vec<DsoChart>, WebError> {
-    let key = (creditor.id.0, as_of);
-    if let Some(charts) = state.dso_cache().get(key, CACHE_FOR) {
-        return Ok(charts);
-    }
-    // One computation at a time: fifty viewers arriving together wait for the first one's
-    // result instead of each scanning a year of the ledger.
-    let _computing = state.dso_cache().computing.lock().await;
-    if let Some(charts) = state.dso_cache().get(key, CACHE_FOR) {
-        return Ok(charts);
-    }
-    let charts = compute(state, creditor, as_of).await?;
-    state.dso_cache().put(key, charts.clone());
-    Ok(charts)
-}
-
-async fn compute(
-    state: &AppState,
-    creditor: &CreditorRecord,
-    as_of: chrono::NaiveDate,
-) -> Result<Vec<DsoChart>, WebError> {
-    let flows = state
-        .store()
-        .creditor_month_flows(creditor.id, as_of)
-        .await?;
+    let flows = store.creditor_month_flows(creditor, as_of).await?;
     let mut currencies: Vec<Currency> = flows.iter().map(|f| f.currency).collect();
     currencies.sort_by_key(|c| c.code().to_string());
     currencies.dedup();
@@ -161,39 +133,6 @@ async fn compute(
         })
         .collect();
     Ok(charts(lines))
-}
-
-/// A cache entry's key: the creditor's id and the day.
-type CacheKey = (i64, chrono::NaiveDate);
-
-/// The charts computed lately, with when.
-#[derive(Default)]
-pub struct DsoCache {
-    entries:
-        std::sync::Mutex<std::collections::HashMap<CacheKey, (std::time::Instant, Vec<DsoChart>)>>,
-    /// Held while a chart is computed (see [`dso_charts`]).
-    computing: tokio::sync::Mutex<()>,
-}
-
-impl DsoCache {
-    fn get(
-        &self,
-        key: (i64, chrono::NaiveDate),
-        fresh_for: std::time::Duration,
-    ) -> Option<Vec<DsoChart>> {
-        let map = self.entries.lock().ok()?;
-        map.get(&key)
-            .filter(|(at, _)| at.elapsed() < fresh_for)
-            .map(|(_, charts)| charts.clone())
-    }
-
-    fn put(&self, key: CacheKey, charts: Vec<DsoChart>) {
-        if let Ok(mut map) = self.entries.lock() {
-            // Yesterday's entries and stale ones go.
-            map.retain(|k, (at, _)| k.1 == key.1 && at.elapsed() < CACHE_FOR);
-            map.insert(key, (std::time::Instant::now(), charts));
-        }
-    }
 }
 
 #[cfg(test)]
