@@ -89,7 +89,10 @@ impl SuspendedIndexes {
             }
             // `items_revision_insert` and the like move the data revision (migration 0030) that
             // the dashboard's cache compares: moved once for the whole load instead of per row.
-            if kind == "trigger" && name.contains("_revision_") && !after.contains(&BUMP_REVISION.to_owned()) {
+            if kind == "trigger"
+                && name.contains("_revision_")
+                && !after.contains(&BUMP_REVISION.to_owned())
+            {
                 after.push(BUMP_REVISION.to_owned());
             }
         }

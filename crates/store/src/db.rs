@@ -64,9 +64,11 @@ impl Store {
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // Up to 192 MiB of page cache (allocated only as used): a large
-                            // import stays in memory until commit instead of spilling to the WAL.
-                            conn.execute("PRAGMA cache_size = -196608").await?;
+                            // 32 MiB of page cache (allocated only as used): a reader of the
+                            // whole ledger (a full run, a report) finds the rest in the system's
+                            // file cache, and a process's memory stays small with several
+                            // connections. An import raises its own (`IMPORT_PAGE_CACHE`).
+                            conn.execute("PRAGMA cache_size = -32768").await?;
                             conn.execute("PRAGMA temp_store = MEMORY").await?;
                             Ok(())
                         })
@@ -186,6 +188,11 @@ pub(crate) fn placeholder_list(backend: Backend, start: usize, count: usize) -> 
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// The page cache of a connection that imports (SQLite; up to 192 MiB, allocated only as
+/// used): a large import stays in memory until its commit instead of spilling to the WAL, and
+/// the bulk load's index builds sort in memory. Kept by the connection afterwards.
+pub(crate) const IMPORT_PAGE_CACHE: &str = "PRAGMA cache_size = -196608";
 
 /// Now, as stored in `*_at` columns (UTC, RFC 3339).
 pub(crate) fn now_text() -> String {

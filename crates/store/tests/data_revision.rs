@@ -217,3 +217,61 @@ on_both_databases!(
         other.close().await;
     }
 );
+
+on_both_databases!(
+    a_first_bulk_load_moves_the_revision_and_keeps_its_triggers,
+    |db: TestDb| async move {
+        // A first load of more than a batch into an empty ledger sets the tables' row triggers
+        // aside (crates/store/src/bulk.rs): the counters must move all the same, once at the
+        // end, and the triggers must be back for the writes that follow.
+        let store = &db.store;
+        let (creditor, _) = store
+            .upsert_creditor(&CreditorInput {
+                name: "Alpha SAS".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("creditor");
+        let today = NaiveDate::from_ymd_opt(2026, 6, 30).expect("date");
+        let ago = |d: u64| today.checked_sub_days(Days::new(d)).expect("date");
+        let start = revision(store).await;
+        let mut s = store
+            .begin_invoice_import(creditor.id, "big.csv", today)
+            .await
+            .expect("import");
+        for n in 0..2_500 {
+            s.push(invoice(
+                &format!("F-{n}"),
+                &format!("C{}", n % 700),
+                ago(90),
+                ago(60),
+            ))
+            .await
+            .expect("push");
+        }
+        s.commit(0).await.expect("commit");
+        let loaded = revision(store).await;
+        let parts = moved(start, loaded);
+        assert!(
+            parts.contains(&DataPart::Ledger) && parts.contains(&DataPart::Customers),
+            "a first bulk load moved {parts:?}"
+        );
+        for (table, part) in [
+            ("items", DataPart::Ledger),
+            ("customers", DataPart::Customers),
+        ] {
+            let before = revision(store).await;
+            let sql =
+                format!("UPDATE {table} SET id = id WHERE id = (SELECT MAX(id) FROM {table})");
+            sqlx::query(&sql)
+                .execute(store.pool())
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            assert_eq!(
+                moved(before, revision(store).await),
+                [part],
+                "an update of {table} after the bulk load"
+            );
+        }
+    }
+);
