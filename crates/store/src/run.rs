@@ -45,6 +45,8 @@ use crate::Store;
 
 /// Customers planned per transaction.
 const CHUNK: usize = 1000;
+/// The page cache of a dry run's connections (SQLite, 8 MiB), see `dry_run_chunk`.
+const DRY_RUN_PAGE_CACHE: &str = "PRAGMA cache_size = -8192";
 /// Rows per multi-row insert (21 columns: 21,000 parameters, under both engines' limits).
 const INSERT_ROWS: usize = 1000;
 
@@ -252,6 +254,12 @@ impl Store {
         options: RunOptions,
     ) -> Result<Vec<PlannedAction>> {
         let mut tx = self.pool.begin().await?;
+        if self.backend() == Backend::Sqlite {
+            // A dry run reads each page once: a small page cache per connection keeps the
+            // process's memory down (the system's file cache holds the rest). An import
+            // raises it again on its connection (`IMPORT_PAGE_CACHE`).
+            sqlx::query(DRY_RUN_PAGE_CACHE).execute(&mut *tx).await?;
+        }
         let written = self
             .run_chunk(&mut tx, creditor, chunk, calendar, options)
             .await?;
