@@ -285,3 +285,40 @@ pub fn forecast_rows(
         .collect();
     (headers, rows)
 }
+
+/// The columns and cells of the suppliers report (`relance report suppliers`, the web's
+/// suppliers download): the late deliveries and the supplier invoices to check.
+pub fn supplier_rows(
+    lines: &[relance_store::suppliers::SupplierReportLine],
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let headers = vec![
+        "supplier",
+        "name",
+        "document",
+        "number",
+        "date",
+        "amount",
+        "currency",
+        "status",
+        "days_late",
+        "detail",
+    ];
+    let rows = lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.supplier.clone(),
+                l.supplier_name.clone(),
+                l.document.clone(),
+                l.number.clone(),
+                l.date.clone(),
+                l.amount.clone(),
+                l.currency.clone(),
+                l.status.clone(),
+                l.days_late.to_string(),
+                l.detail.clone(),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}

@@ -147,34 +147,6 @@ pub async fn report(
     format: OutputFormat,
 ) -> anyhow::Result<()> {
     let lines = store.supplier_report(creditor.id, as_of).await?;
-    let headers = [
-        "supplier",
-        "name",
-        "document",
-        "number",
-        "date",
-        "amount",
-        "currency",
-        "status",
-        "days_late",
-        "detail",
-    ];
-    let rows: Vec<Vec<String>> = lines
-        .iter()
-        .map(|l| {
-            vec![
-                l.supplier.clone(),
-                l.supplier_name.clone(),
-                l.document.clone(),
-                l.number.clone(),
-                l.date.clone(),
-                l.amount.clone(),
-                l.currency.clone(),
-                l.status.clone(),
-                l.days_late.to_string(),
-                l.detail.clone(),
-            ]
-        })
-        .collect();
+    let (headers, rows) = relance_dispatch::tables::supplier_rows(&lines);
     print_rows(format, &headers, &rows, &lines)
 }

@@ -91,35 +91,7 @@ pub async fn table(
     as_of: NaiveDate,
 ) -> Result<(String, Table), WebError> {
     let lines = state.store().supplier_report(creditor.id, as_of).await?;
-    let headers = vec![
-        "supplier",
-        "name",
-        "document",
-        "number",
-        "date",
-        "amount",
-        "currency",
-        "status",
-        "days_late",
-        "detail",
-    ];
-    let rows = lines
-        .iter()
-        .map(|l| {
-            vec![
-                l.supplier.clone(),
-                l.supplier_name.clone(),
-                l.document.clone(),
-                l.number.clone(),
-                l.date.clone(),
-                l.amount.clone(),
-                l.currency.clone(),
-                l.status.clone(),
-                l.days_late.to_string(),
-                l.detail.clone(),
-            ]
-        })
-        .collect();
+    let (headers, rows) = relance_dispatch::tables::supplier_rows(&lines);
     Ok((
         format!("Suppliers {as_of}"),
         Table::new(headers, rows, &lines).map_err(internal)?,
