@@ -311,12 +311,18 @@ impl World {
 }
 
 impl World {
-    /// The outbox of creditor A after two daily runs ten days apart: a first reminder for A1 (60
+    /// The outbox of creditor A after two daily runs about ten days apart: a first reminder for A1 (60
     /// days late) on the first, then its call task on the second, and whatever else the default
     /// policy plans.
     async fn plan_a(&self) {
+        // Runs happen on business days (a run on a Saturday plans nothing): each run moves back
+        // to the business day before when `today` minus the days falls on a weekend or holiday.
+        let calendar = relance_core::calendar::BusinessCalendar::new(false);
         for days in [20, 10] {
-            let as_of = self.today.checked_sub_days(Days::new(days)).expect("date");
+            let mut as_of = self.today.checked_sub_days(Days::new(days)).expect("date");
+            while !calendar.is_business_day(as_of) {
+                as_of = as_of.pred_opt().expect("date");
+            }
             self.store
                 .run_day(
                     self.a.id,
