@@ -84,6 +84,12 @@ impl BusinessCalendar {
         if fixed.is_some() {
             return fixed;
         }
+        // The holidays that move with Easter fall between 20 March (Good Friday) and 14 June
+        // (Whit Monday): outside those months there is no Easter to compute (a full run asks
+        // about hundreds of thousands of dates).
+        if !(3..=6).contains(&date.month()) {
+            return None;
+        }
         let easter = easter_sunday(date.year())?;
         match (date - easter).num_days() {
             -2 if self.alsace_moselle => Some("Vendredi saint"),
@@ -182,5 +188,19 @@ mod tests {
         assert_eq!(cal.add_business_days(d(2026, 4, 3), 1), d(2026, 4, 7));
         assert_eq!(cal.add_business_days(d(2026, 4, 7), -1), d(2026, 4, 3));
         assert_eq!(cal.add_business_days(d(2026, 4, 4), 0), d(2026, 4, 4));
+    }
+
+    /// The shortcut outside March–June loses no holiday that moves with Easter, in any year.
+    #[test]
+    fn every_easter_holiday_falls_from_march_to_june() {
+        let cal = BusinessCalendar::ALSACE_MOSELLE;
+        for year in 1900..=2200 {
+            let easter = easter_sunday(year).expect("easter");
+            // (Ascension may fall on 1 or 8 May, whose names come first: the day is a holiday.)
+            for offset in [-2, 1, 39, 50] {
+                let day = add_days(easter, offset);
+                assert!(cal.is_holiday(day), "{day}");
+            }
+        }
     }
 }

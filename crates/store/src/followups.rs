@@ -634,6 +634,7 @@ impl Store {
                 .collect();
 
         // 1. Customers who became dormant: their invoices' first and last dates and count.
+        let started = std::time::Instant::now();
         let cutoff = as_of
             .checked_sub_months(chrono::Months::new(dormant_months))
             .unwrap_or(as_of);
@@ -660,6 +661,12 @@ impl Store {
             concerned.push(row.try_get("customer_id")?);
         }
         let overdue = overdue_among(&mut tx, self.backend(), creditor, as_of, concerned).await?;
+        tracing::debug!(
+            candidates = rows.len(),
+            overdue = overdue.len(),
+            elapsed_us = started.elapsed().as_micros(),
+            "dormant customers looked up"
+        );
         for row in &rows {
             let customer: i64 = row.try_get("customer_id")?;
             let first = parse_date(&row.try_get::<String, _>("first")?)?;

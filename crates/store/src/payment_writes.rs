@@ -225,6 +225,8 @@ impl PendingWrites {
                 .await?;
                 sqlx::query(
                     "UPDATE items SET allocated_minor = allocated_minor + \
+                     (SELECT d.amount FROM allocation_deltas AS d WHERE d.item_id = items.id), \
+                     open_minor = open_minor - \
                      (SELECT d.amount FROM allocation_deltas AS d WHERE d.item_id = items.id) \
                      WHERE items.id IN (SELECT item_id FROM allocation_deltas) AND items.creditor_id = ?1",
                 )

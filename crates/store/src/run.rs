@@ -4,11 +4,11 @@
 //! A run reads the list of cases to plan (due ones, or all with `--full`) in code order, then
 //! handles them in chunks of [`CHUNK`] customers, one transaction per chunk:
 //!
-//! 1. lock the chunk's case rows and read their memory (`UPDATE … RETURNING`: the first statement
-//!    writes, so SQLite takes its write lock and PostgreSQL locks the rows; a case planned
-//!    meanwhile by another run is then skipped);
-//! 2. read the open items (with their dispute flag) and the unallocated credits of the whole
-//!    chunk in one query each;
+//! 1. lock the chunk's case rows and read their memory (the first statement writes, so SQLite
+//!    takes its write lock and PostgreSQL locks the rows; a case planned meanwhile by another run
+//!    is then skipped);
+//! 2. read the open items, the open disputes and the unallocated credits of the whole chunk in
+//!    one query each;
 //! 3. plan each case with [`relance_core::planner::plan`];
 //! 4. cancel the planned outbox rows that are settled (one read, one update), insert the new
 //!    actions (`INSERT … ON CONFLICT DO NOTHING RETURNING`, so a second run writes nothing), the
@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use relance_core::calendar::BusinessCalendar;
 use relance_core::ids::{CreditorId, CustomerId, ItemId};
 use relance_core::ledger::ItemKind;
@@ -47,6 +48,8 @@ use crate::Store;
 const CHUNK: usize = 1000;
 /// The page cache of a dry run's connections (SQLite, 8 MiB), see `dry_run_chunk`.
 const DRY_RUN_PAGE_CACHE: &str = "PRAGMA cache_size = -8192";
+/// Chunks of a dry run planned at once, each on its own connection (the SQLite pool has four).
+const DRY_RUN_CHUNKS_IN_FLIGHT: usize = 3;
 /// Rows per multi-row insert (21 columns: 21,000 parameters, under both engines' limits).
 const INSERT_ROWS: usize = 1000;
 
@@ -80,8 +83,8 @@ type DueRow = (
 );
 
 /// An open item as the run's JSON aggregate gives it: customer id, id, kind, number, due date,
-/// currency, open amount in minor units, disputed (0 or 1).
-type ItemRow = (i64, i64, String, String, String, String, i64, i64);
+/// currency, open amount in minor units.
+type ItemRow = (i64, i64, String, String, String, String, i64);
 
 /// A case as the run's JSON aggregate gives it: id, customer id, memory, next action date.
 type CaseRow = (i64, i64, String, Option<String>);
@@ -206,27 +209,22 @@ impl Store {
         }
         let mut out = Vec::new();
         if options.dry_run {
-            // A dry run writes nothing, so its chunks need no order between them: two are in
-            // flight at once, each on its own connection, so that SQLite reads one chunk's rows
-            // (on its connection's thread) while the planner works on the other's (on this one).
-            // On two cores that is most of the difference between the two halves' sum and the
-            // longer one. The actions come back in chunk order all the same.
-            let mut chunks = customers.chunks(CHUNK);
-            while let Some(first) = chunks.next() {
-                match chunks.next() {
-                    Some(second) => {
-                        let (a, b) = tokio::join!(
-                            self.dry_run_chunk(creditor, first, &calendar, options),
-                            self.dry_run_chunk(creditor, second, &calendar, options)
-                        );
-                        out.extend(a?);
-                        out.extend(b?);
+            // A dry run writes nothing, so its chunks need no order between them: a few are in
+            // flight at once, each on its own connection, so that SQLite reads the next chunks'
+            // rows (on their connections' threads) while the planner works on one (on this
+            // task), and neither core waits for the slower half of a pair. The actions come
+            // back in chunk order all the same.
+            let mut in_flight = FuturesOrdered::new();
+            for chunk in customers.chunks(CHUNK) {
+                if in_flight.len() >= DRY_RUN_CHUNKS_IN_FLIGHT {
+                    if let Some(done) = in_flight.next().await {
+                        out.extend(done?);
                     }
-                    None => out.extend(
-                        self.dry_run_chunk(creditor, first, &calendar, options)
-                            .await?,
-                    ),
                 }
+                in_flight.push_back(self.dry_run_chunk(creditor, chunk, &calendar, options));
+            }
+            while let Some(done) = in_flight.next().await {
+                out.extend(done?);
             }
             return Ok(out);
         }
@@ -235,12 +233,29 @@ impl Store {
             let written = self
                 .run_chunk(&mut tx, creditor, chunk, &calendar, options)
                 .await?;
+            let committing = std::time::Instant::now();
             if options.dry_run {
                 tx.rollback().await?;
             } else {
                 tx.commit().await?;
             }
+            tracing::debug!(
+                commit_us = committing.elapsed().as_micros(),
+                "chunk committed"
+            );
             out.extend(written);
+        }
+        if backend == Backend::Sqlite && !customers.is_empty() {
+            // Once for the whole run: the chunks' commits only appended to the write-ahead log
+            // (see `wal_autocheckpoint` in `db.rs`). PASSIVE: readers are not waited for.
+            let checkpointing = std::time::Instant::now();
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+            tracing::debug!(
+                checkpoint_us = checkpointing.elapsed().as_micros(),
+                "write-ahead log checkpointed"
+            );
         }
         Ok(out)
     }
@@ -281,8 +296,18 @@ impl Store {
         let as_of_text = as_of.to_string();
         let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
 
-        // 1. Lock the case rows (a real run), then read their memory.
-        if !options.dry_run {
+        // Where a chunk's time goes, for `-vv` (`relance_store=debug`).
+        let started = std::time::Instant::now();
+        // 1. Lock the case rows (a real run), then read their memory. SQLite has one writer at
+        // a time: a first statement that writes takes the database's write lock for the whole
+        // transaction, so a no-op write to one row does it (rewriting the chunk's thousand case
+        // rows here, and again with their new state below, cost a tenth of a daily run).
+        // PostgreSQL locks the rows themselves.
+        if !options.dry_run && backend == Backend::Sqlite {
+            sqlx::query("UPDATE data_revision SET n = n WHERE id = 3")
+                .execute(&mut **tx)
+                .await?;
+        } else if !options.dry_run {
             let sql = format!(
                 "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({})",
                 p(backend, 1),
@@ -320,27 +345,36 @@ impl Store {
             memories.insert(customer, (id, state, next_action_on));
         }
 
-        // 2. The ledger half: open items with their dispute flag, then unallocated credits.
+        // 2. The ledger half: open items, the items in dispute, then unallocated credits.
         // `+creditor_id` keeps SQLite off the indexes that lead with the creditor (the partial
         // `items_open_due` would scan every open item of the creditor for each batch): the
-        // batch's customers are found through `items_customer` / `payments_customer`.
+        // batch's customers are found through `items_customer` / `payments_customer`, which
+        // holds every column read here (on SQLite, since `open_minor` is a plain column).
         let item_rows: Vec<ItemRow> = json_rows(
             &mut **tx,
             backend,
             &format!(
-                "SELECT i.customer_id, i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor, \
-                 CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.creditor_id = i.creditor_id \
-                 AND d.item_id = i.id AND d.resolved_on IS NULL) THEN 1 ELSE 0 END AS disputed \
+                "SELECT i.customer_id, i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor \
                  FROM items i WHERE +i.creditor_id = {} AND i.open_minor <> 0 AND i.customer_id IN ({})",
                 p(backend, 1),
                 placeholder_list(backend, 2, ids.len())
             ),
-            "customer_id, id, kind, number, due_date, currency, open_minor, disputed",
+            "customer_id, id, kind, number, due_date, currency, open_minor",
             &binds,
         )
         .await?;
+        // Open disputes are few: read the creditor's in one go rather than probing the
+        // disputes for each open item (a third of a full run's reads).
+        let disputed: HashSet<i64> = sqlx::query_scalar(
+            "SELECT item_id FROM disputes WHERE creditor_id = $1 AND resolved_on IS NULL",
+        )
+        .bind(creditor.0)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
         let mut items: HashMap<i64, Vec<CaseItem>> = HashMap::with_capacity(ids.len());
-        for (customer, id, kind, number, due_date, currency, open_minor, disputed) in item_rows {
+        for (customer, id, kind, number, due_date, currency, open_minor) in item_rows {
             let currency = Currency::parse(&currency)?;
             items.entry(customer).or_default().push(CaseItem {
                 id: ItemId(id),
@@ -349,7 +383,7 @@ impl Store {
                 number,
                 due_date: parse_date(&due_date)?,
                 open: Money::from_minor(open_minor, currency),
-                disputed: disputed != 0,
+                disputed: disputed.contains(&id),
             });
         }
         for list in items.values_mut() {
@@ -391,6 +425,7 @@ impl Store {
                 });
         }
 
+        let read = started.elapsed();
         // 3. Build and plan each case, in code order.
         let mut cases: Vec<ChunkCase> = Vec::with_capacity(chunk.len());
         let mut case_ids: Vec<i64> = Vec::with_capacity(chunk.len());
@@ -484,6 +519,7 @@ impl Store {
             return Ok(written);
         }
 
+        let planned = started.elapsed();
         // 4a. Cancel the planned outbox rows that are settled (before the new ones go in).
         // No ORDER BY in SQL: SQLite would then walk `actions_creditor_id` to get the id order,
         // reading every outbox row of the creditor for each chunk (a cost that grows with the
@@ -576,6 +612,7 @@ impl Store {
             query.execute(&mut **tx).await?;
         }
 
+        let cancelled = started.elapsed();
         // 4b. The new actions, a row per channel, unless already there.
         let mut rows: Vec<(&PlannedAction, &'static str)> = Vec::new();
         let mut seen: HashSet<(&str, &'static str)> = HashSet::new();
@@ -589,6 +626,7 @@ impl Store {
             }
         }
         let inserted = insert_actions(tx, backend, &rows).await?;
+        let actions_written = started.elapsed();
 
         // 4c. Events in the order a case-by-case run writes them, then the cases' new state.
         let mut events: Vec<NewEvent> = Vec::new();
@@ -626,6 +664,7 @@ impl Store {
             });
         }
         append_many(tx, backend, &events).await?;
+        let events_written = started.elapsed();
         let now = now_text();
         for part in upserts.chunks(INSERT_ROWS) {
             let sql = format!(
@@ -650,6 +689,18 @@ impl Store {
             }
             query.execute(&mut **tx).await?;
         }
+        tracing::debug!(
+            cases = upserts.len(),
+            actions = rows.len(),
+            events = events.len(),
+            read_us = read.as_micros(),
+            plan_us = (planned - read).as_micros(),
+            cancel_us = (cancelled - planned).as_micros(),
+            actions_us = (actions_written - cancelled).as_micros(),
+            events_us = (events_written - actions_written).as_micros(),
+            cases_us = (started.elapsed() - events_written).as_micros(),
+            "chunk planned"
+        );
         Ok(written)
     }
 }
