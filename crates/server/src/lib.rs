@@ -227,13 +227,42 @@ pub async fn access(store: &Store, user: &UserRecord, id: i64) -> Result<Credito
         .ok_or(WebError::NotFound)
 }
 
-/// Today in the creditor's time zone (Europe/Paris when the zone is unknown).
+/// Today in the creditor's time zone (Europe/Paris when the zone is unknown), unless the process
+/// pinned another day ([`pin_today`]).
 pub fn today_for(creditor: &CreditorRecord) -> NaiveDate {
+    if let Some(day) = PINNED_TODAY.get() {
+        return *day;
+    }
     let tz: chrono_tz::Tz = creditor
         .time_zone
         .parse()
         .unwrap_or(chrono_tz::Europe::Paris);
     chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+static PINNED_TODAY: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
+
+/// Makes [`today_for`] answer `day` for the rest of the process, whatever the clock says; the
+/// first call wins and later ones return the day already pinned. For tests: a daily run plans
+/// nothing on a weekend or a public holiday (runs happen on business days), so a test that runs
+/// "today" and expects reminders pins the last business day instead of failing on Saturdays.
+pub fn pin_today(day: NaiveDate) -> NaiveDate {
+    *PINNED_TODAY.get_or_init(|| day)
+}
+
+/// Pins (see [`pin_today`]) the last French business day on or before today's date in Paris.
+pub fn pin_today_to_a_business_day() -> NaiveDate {
+    let calendar = relance_core::calendar::BusinessCalendar::FRANCE;
+    let mut day = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    while !calendar.is_business_day(day) {
+        match day.pred_opt() {
+            Some(before) => day = before,
+            None => break,
+        }
+    }
+    pin_today(day)
 }
 
 /// Serves until Ctrl-C: the application on `config.bind`, and the scheduler (the daily run and

@@ -168,7 +168,7 @@ impl Scheduler {
                 .parse()
                 .unwrap_or(chrono_tz::Europe::Paris);
             let now = chrono::Utc::now().with_timezone(&tz);
-            let today = now.date_naive();
+            let today = crate::today_for(&creditor);
             let settings = store.creditor_settings(creditor.id).await?;
             let run_at = settings
                 .run_at
