@@ -633,21 +633,31 @@ impl Store {
                 .into_iter()
                 .collect();
 
-        // 1. Customers who became dormant: their invoices' first and last dates and count.
+        // 1. Customers who became dormant: their invoices' first and last dates and count,
+        // for everyone or for the customers whose case or day came (see `dormancy`).
         let started = std::time::Instant::now();
         let cutoff = as_of
             .checked_sub_months(chrono::Months::new(dormant_months))
             .unwrap_or(as_of);
-        let rows = sqlx::query(
-            "SELECT customer_id, MIN(issue_date) AS first, MAX(issue_date) AS last, COUNT(*) AS n \
-             FROM items WHERE creditor_id = $1 AND kind = 'invoice' AND issue_date <= $2 \
-             GROUP BY customer_id HAVING MAX(issue_date) <= $3",
+        let look = crate::dormancy::look(
+            &mut tx,
+            self.backend(),
+            creditor,
+            options,
+            dormant_months,
+            cutoff,
         )
-        .bind(creditor.0)
-        .bind(as_of.to_string())
-        .bind(cutoff.to_string())
-        .fetch_all(&mut *tx)
         .await?;
+        // Silent for `dormant_months` at least: the others cannot be dormant yet.
+        let candidates: Vec<(i64, NaiveDate, NaiveDate, u64)> = look
+            .activities
+            .iter()
+            .filter_map(|a| {
+                a.invoices
+                    .map(|(first, last, n)| (a.customer, first, last, n))
+            })
+            .filter(|(_, _, last, _)| *last <= cutoff)
+            .collect();
         // Which of the customers concerned (the dormant candidates, and those of the open
         // dormant follow-ups) have an overdue invoice: looked up for them only, so a daily run
         // does not read every open item of the ledger.
@@ -657,27 +667,18 @@ impl Store {
         .bind(creditor.0)
         .fetch_all(&mut *tx)
         .await?;
-        for row in &rows {
-            concerned.push(row.try_get("customer_id")?);
-        }
+        concerned.extend(candidates.iter().map(|c| c.0));
         let overdue = overdue_among(&mut tx, self.backend(), creditor, as_of, concerned).await?;
         tracing::debug!(
-            candidates = rows.len(),
+            looked_at = look.activities.len(),
+            everyone = look.everyone,
+            candidates = candidates.len(),
             overdue = overdue.len(),
             elapsed_us = started.elapsed().as_micros(),
             "dormant customers looked up"
         );
-        for row in &rows {
-            let customer: i64 = row.try_get("customer_id")?;
-            let first = parse_date(&row.try_get::<String, _>("first")?)?;
-            let last = parse_date(&row.try_get::<String, _>("last")?)?;
-            let count: i64 = row.try_get("n")?;
-            let from = dormant_from(
-                first,
-                last,
-                u64::try_from(count).unwrap_or(0),
-                dormant_months,
-            );
+        for &(customer, first, last, count) in &candidates {
+            let from = dormant_from(first, last, count, dormant_months);
             if opted.contains(&customer)
                 || !is_dormant(
                     from,
@@ -720,6 +721,18 @@ impl Store {
                 )
                 .await?;
             }
+        }
+
+        if !options.dry_run {
+            crate::dormancy::remember(
+                &mut tx,
+                self.backend(),
+                creditor,
+                as_of,
+                dormant_months,
+                &look,
+            )
+            .await?;
         }
 
         // A dormant customer who ordered again since is not dormant any more (their follow-up

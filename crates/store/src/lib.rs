@@ -10,6 +10,7 @@
 
 mod bulk;
 mod db;
+mod dormancy;
 mod error;
 
 pub mod api_queries;

@@ -89,6 +89,10 @@ type ItemRow = (i64, i64, String, String, String, String, i64);
 /// A case as the run's JSON aggregate gives it: id, customer id, memory, next action date.
 type CaseRow = (i64, i64, String, Option<String>);
 
+/// A planned outbox row as the run's JSON aggregate gives it: id, customer id, key, step,
+/// notice flag, invoices (JSON text).
+type QueuedRow = (i64, i64, String, String, i64, String);
+
 /// A planned outbox row of a case, read to see whether it is to be cancelled.
 struct QueuedAction {
     id: i64,
@@ -532,26 +536,28 @@ impl Store {
             p(backend, 1),
             placeholder_list(backend, 2, planned_ids.len())
         );
-        let mut query = sqlx::query(&sql).bind(creditor.0);
-        for id in &planned_ids {
-            query = query.bind(*id);
-        }
+        let mut binds = Vec::with_capacity(planned_ids.len() + 1);
+        binds.push(JsonBind::Int(creditor.0));
+        binds.extend(planned_ids.iter().map(|id| JsonBind::Int(*id)));
+        let queued_rows: Vec<QueuedRow> = json_rows(
+            &mut **tx,
+            backend,
+            &sql,
+            "id, customer_id, idempotency_key, step, notice, invoices",
+            &binds,
+        )
+        .await?;
         let mut outbox: HashMap<i64, Vec<QueuedAction>> = HashMap::new();
-        for row in query.fetch_all(&mut **tx).await? {
-            let id: i64 = row.try_get("id")?;
-            let invoices: String = row.try_get("invoices")?;
+        for (id, customer, key, step, notice, invoices) in queued_rows {
             let invoices: Vec<String> = serde_json::from_str(&invoices)
                 .map_err(|e| StoreError::Corrupt(format!("action {id}: invoices: {e}")))?;
-            outbox
-                .entry(row.try_get("customer_id")?)
-                .or_default()
-                .push(QueuedAction {
-                    id,
-                    key: row.try_get("idempotency_key")?,
-                    step: row.try_get("step")?,
-                    notice: row.try_get("notice")?,
-                    invoices,
-                });
+            outbox.entry(customer).or_default().push(QueuedAction {
+                id,
+                key,
+                step,
+                notice,
+                invoices,
+            });
         }
         for rows in outbox.values_mut() {
             rows.sort_unstable_by_key(|queued| queued.id);
@@ -686,6 +692,20 @@ impl Store {
                     .bind(update.last_step.clone())
                     .bind(update.next_action_on.clone())
                     .bind(now.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        // The follow-up half of the run looks at these customers' dormancy again (see
+        // migration 0032): what changed their case may have changed it.
+        for part in upserts.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "INSERT INTO dormancy_pending (creditor_id, customer_id) VALUES {} \
+                 ON CONFLICT (creditor_id, customer_id) DO NOTHING",
+                value_rows(backend, part.len(), 2)
+            );
+            let mut query = sqlx::query(&sql);
+            for update in part {
+                query = query.bind(creditor.0).bind(update.customer);
             }
             query.execute(&mut **tx).await?;
         }

@@ -557,6 +557,28 @@ pub fn is_dormant(
     !open_dispute && !overdue && dormant_from.is_some_and(|d| d <= as_of)
 }
 
+/// The next day a customer's dormancy must be looked at again, when nothing about their case
+/// changes meanwhile: the day they turn dormant (by [`dormant_from`], if still to come) or the
+/// issue date of their next invoice dated after `as_of` (from then on it counts), whichever
+/// comes first. `None` when only a change of their case (an invoice, a payment, a dispute
+/// resolved) can change whether they are due a reactivation message: a daily run then need
+/// not look at them at all.
+pub fn dormancy_next_check(
+    invoices_until_as_of: Option<(NaiveDate, NaiveDate, u64)>,
+    next_issue: Option<NaiveDate>,
+    min_months: u32,
+    as_of: NaiveDate,
+) -> Option<NaiveDate> {
+    let turns_dormant = invoices_until_as_of
+        .filter(|(_, _, count)| *count > 0)
+        .and_then(|(first, last, count)| dormant_from(first, last, count, min_months))
+        .filter(|day| *day > as_of);
+    match (turns_dormant, next_issue.filter(|day| *day > as_of)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// The reference of a dormancy: one per last invoice, so a customer who orders again and goes
 /// quiet again gets one new message, never two for the same silence.
 pub fn dormant_reference(last_invoice: NaiveDate) -> String {
@@ -575,6 +597,41 @@ mod tests {
 
     fn d(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn next_dormancy_check_is_the_day_they_turn_dormant_or_their_next_invoice() {
+        let as_of = d("2026-11-25");
+        // Last invoice in October: dormant six months later.
+        let history = Some((d("2026-01-10"), d("2026-10-05"), 10));
+        assert_eq!(
+            dormancy_next_check(history, None, 6, as_of),
+            Some(d("2027-04-05"))
+        );
+        // An invoice dated in December counts from its issue date: look again then.
+        assert_eq!(
+            dormancy_next_check(history, Some(d("2026-12-01")), 6, as_of),
+            Some(d("2026-12-01"))
+        );
+        // Already dormant: only a change of the case (or the next invoice) matters.
+        let quiet = Some((d("2024-01-10"), d("2025-01-05"), 3));
+        assert_eq!(dormancy_next_check(quiet, None, 6, as_of), None);
+        assert_eq!(
+            dormancy_next_check(quiet, Some(d("2027-02-01")), 6, as_of),
+            Some(d("2027-02-01"))
+        );
+        // Turning dormant today is not "to come": today's run looks at them.
+        let today = Some((d("2026-05-25"), d("2026-05-25"), 1));
+        assert_eq!(dormancy_next_check(today, None, 6, as_of), None);
+        // No invoice yet.
+        assert_eq!(dormancy_next_check(None, None, 6, as_of), None);
+        // Twelve invoices over 669 days: twice the mean interval (122 days) is longer than
+        // one month, so it decides.
+        let steady = Some((d("2025-01-01"), d("2026-11-01"), 12));
+        assert_eq!(
+            dormancy_next_check(steady, None, 1, as_of),
+            Some(d("2027-03-03"))
+        );
     }
 
     fn followup(kind: FollowUpKind, started: &str, valid: Option<&str>) -> FollowUp {
