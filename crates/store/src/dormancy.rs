@@ -131,33 +131,43 @@ pub(crate) async fn look(
     }
 
     // The customers whose case the planner wrote since the last look, and those whose day came.
-    let pending: Vec<i64> =
-        sqlx::query_scalar("SELECT customer_id FROM dormancy_pending WHERE creditor_id = $1")
-            .bind(creditor.0)
-            .fetch_all(&mut **tx)
-            .await?;
-    let mut customers = pending.clone();
-    customers.extend(
-        sqlx::query_scalar::<_, i64>(
-            "SELECT customer_id FROM cases WHERE creditor_id = $1 AND dormancy_check_on <= $2",
+    // Read as JSON aggregates (`json_rows`): a daily run's thousands of ids, one row each,
+    // would cost a hand-over between threads per row.
+    let ids_of = |rows: Vec<(i64,)>| rows.into_iter().map(|(id,)| id).collect::<Vec<i64>>();
+    let pending: Vec<i64> = ids_of(
+        json_rows(
+            &mut **tx,
+            backend,
+            "SELECT customer_id FROM dormancy_pending WHERE creditor_id = $1",
+            "customer_id",
+            &[JsonBind::Int(creditor.0)],
         )
-        .bind(creditor.0)
-        .bind(as_of.as_str())
-        .fetch_all(&mut **tx)
         .await?,
     );
+    let mut customers = pending.clone();
+    customers.extend(ids_of(
+        json_rows(
+            &mut **tx,
+            backend,
+            "SELECT customer_id FROM cases WHERE creditor_id = $1 AND dormancy_check_on <= $2",
+            "customer_id",
+            &[JsonBind::Int(creditor.0), JsonBind::Text(&as_of)],
+        )
+        .await?,
+    ));
     if options.dry_run {
         // The planning half of a dry run wrote no `dormancy_pending` rows: the cases it
         // planned are those due.
-        customers.extend(
-            sqlx::query_scalar::<_, i64>(
+        customers.extend(ids_of(
+            json_rows(
+                &mut **tx,
+                backend,
                 "SELECT customer_id FROM cases WHERE creditor_id = $1 AND next_action_on <= $2",
+                "customer_id",
+                &[JsonBind::Int(creditor.0), JsonBind::Text(&as_of)],
             )
-            .bind(creditor.0)
-            .bind(as_of.as_str())
-            .fetch_all(&mut **tx)
             .await?,
-        );
+        ));
     }
     customers.sort_unstable();
     customers.dedup();

@@ -603,10 +603,18 @@ impl Store {
             }
             cancel_events.push(events);
         }
+        // On SQLite the `+` keeps the planner on the row ids whatever its version: SQLite 3.40
+        // (Debian's) took `creditor_id = ? AND status = 'planned'` as index terms and walked
+        // `actions_due` over every planned row of the creditor for each batch (90 ms at 200,000
+        // planned rows, against 20 ms by id); the bundled 3.46 already goes by id.
+        let unindexed = match backend {
+            Backend::Sqlite => "+",
+            Backend::Postgres => "",
+        };
         for ids in cancelled_ids.chunks(INSERT_ROWS) {
             let sql = format!(
-                "UPDATE actions SET status = 'cancelled', updated_at = {} WHERE creditor_id = {} \
-                 AND status = 'planned' AND id IN ({})",
+                "UPDATE actions SET status = 'cancelled', updated_at = {} WHERE {unindexed}creditor_id = {} \
+                 AND {unindexed}status = 'planned' AND id IN ({})",
                 p(backend, 1),
                 p(backend, 2),
                 placeholder_list(backend, 3, ids.len())
