@@ -184,6 +184,15 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, cols: usize) -> String {
     out
 }
 
+/// The `n`th parameter: `$n`, or `?` on SQLite (see [`value_rows`]: never both in one
+/// statement, so a statement built with `?` binds in the order its parameters appear).
+pub(crate) fn param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
 /// `$start,$start+1,…` for an `IN (…)` list (`?,?,…` on SQLite, see [`value_rows`]; the list
 /// must then be the last placeholders of the statement, numbered after the explicit ones).
 pub(crate) fn placeholder_list(backend: Backend, start: usize, count: usize) -> String {

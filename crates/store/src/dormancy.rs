@@ -19,7 +19,7 @@ use relance_core::planner::followup::dormancy_next_check;
 use sqlx::{Any, Transaction};
 
 use crate::cases::RunOptions;
-use crate::db::{json_rows, placeholder_list, value_rows, Backend, JsonBind};
+use crate::db::{json_rows, param, placeholder_list, value_rows, Backend, JsonBind};
 use crate::error::Result;
 use crate::imports::parse_date;
 
@@ -176,10 +176,7 @@ pub(crate) async fn look(
         let mut binds = vec![JsonBind::Int(creditor.0), JsonBind::Text(&as_of)];
         binds.extend(part.iter().map(|id| JsonBind::Int(*id)));
         let ids = placeholder_list(backend, 3, part.len());
-        let (first, second) = match backend {
-            Backend::Sqlite => ("?", "?"),
-            Backend::Postgres => ("$1", "$2"),
-        };
+        let (first, second) = (param(backend, 1), param(backend, 2));
         dates.extend(
             json_rows::<DatesRow, _>(
                 &mut **tx,
@@ -321,10 +318,7 @@ pub(crate) async fn remember(
         for part in look.pending.chunks(BATCH) {
             let sql = format!(
                 "DELETE FROM dormancy_pending WHERE creditor_id = {} AND customer_id IN ({})",
-                match backend {
-                    Backend::Sqlite => "?",
-                    Backend::Postgres => "$1",
-                },
+                param(backend, 1),
                 placeholder_list(backend, 2, part.len())
             );
             let mut query = sqlx::query(&sql).bind(creditor.0);

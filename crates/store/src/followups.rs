@@ -1062,14 +1062,7 @@ async fn overdue_among(
     let mut overdue = HashSet::new();
     let as_of = as_of.to_string();
     for part in customers.chunks(1000) {
-        let first = match backend {
-            crate::db::Backend::Sqlite => "?".to_string(),
-            crate::db::Backend::Postgres => "$1".to_string(),
-        };
-        let second = match backend {
-            crate::db::Backend::Sqlite => "?".to_string(),
-            crate::db::Backend::Postgres => "$2".to_string(),
-        };
+        let (first, second) = (crate::db::param(backend, 1), crate::db::param(backend, 2));
         let sql = format!(
             "SELECT DISTINCT customer_id FROM items WHERE +creditor_id = {first} AND due_date < {second} \
              AND kind = 'invoice' AND open_minor > 0 AND customer_id IN ({})",

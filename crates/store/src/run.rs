@@ -38,7 +38,7 @@ use sqlx::{Any, Row, Transaction};
 use crate::cases::{
     calendar_of, cancel_event, reminder_planned_event, status_text, CaseMemory, RunOptions, PENDING,
 };
-use crate::db::{json_rows, now_text, placeholder_list, value_rows, Backend, JsonBind};
+use crate::db::{json_rows, now_text, param, placeholder_list, value_rows, Backend, JsonBind};
 use crate::error::{Result, StoreError};
 use crate::events::{append_many, NewEvent};
 use crate::imports::parse_date;
@@ -110,14 +110,6 @@ struct CaseUpdate {
     status: String,
     last_step: Option<String>,
     next_action_on: Option<String>,
-}
-
-/// `$n`, or `?` on SQLite (see [`value_rows`]: never both in one statement).
-fn p(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => "?".to_string(),
-        Backend::Postgres => format!("${n}"),
-    }
 }
 
 impl Store {
@@ -314,8 +306,8 @@ impl Store {
         } else if !options.dry_run {
             let sql = format!(
                 "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({})",
-                p(backend, 1),
-                p(backend, 2),
+                param(backend, 1),
+                param(backend, 2),
                 placeholder_list(backend, 3, ids.len())
             );
             let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
@@ -336,7 +328,7 @@ impl Store {
             &format!(
                 "SELECT id, customer_id, state, next_action_on FROM cases \
                  WHERE creditor_id = {} AND customer_id IN ({})",
-                p(backend, 1),
+                param(backend, 1),
                 placeholder_list(backend, 2, ids.len())
             ),
             "id, customer_id, state, next_action_on",
@@ -360,7 +352,7 @@ impl Store {
             &format!(
                 "SELECT i.customer_id, i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor \
                  FROM items i WHERE +i.creditor_id = {} AND i.open_minor <> 0 AND i.customer_id IN ({})",
-                p(backend, 1),
+                param(backend, 1),
                 placeholder_list(backend, 2, ids.len())
             ),
             "customer_id, id, kind, number, due_date, currency, open_minor",
@@ -406,7 +398,7 @@ impl Store {
             "SELECT customer_id, id, received_on, currency, unallocated_minor FROM payments \
              WHERE +creditor_id = {} AND unallocated_minor > 0 AND customer_id IN ({}) \
              ORDER BY customer_id, received_on, id",
-            p(backend, 1),
+            param(backend, 1),
             placeholder_list(backend, 2, ids.len())
         );
         let mut query = sqlx::query(&sql).bind(creditor.0);
@@ -533,7 +525,7 @@ impl Store {
         let sql = format!(
             "SELECT id, customer_id, idempotency_key, step, notice, invoices FROM actions \
              WHERE creditor_id = {} AND status = 'planned' AND kind = 'receivable' AND customer_id IN ({})",
-            p(backend, 1),
+            param(backend, 1),
             placeholder_list(backend, 2, planned_ids.len())
         );
         let mut binds = Vec::with_capacity(planned_ids.len() + 1);
@@ -615,8 +607,8 @@ impl Store {
             let sql = format!(
                 "UPDATE actions SET status = 'cancelled', updated_at = {} WHERE {unindexed}creditor_id = {} \
                  AND {unindexed}status = 'planned' AND id IN ({})",
-                p(backend, 1),
-                p(backend, 2),
+                param(backend, 1),
+                param(backend, 2),
                 placeholder_list(backend, 3, ids.len())
             );
             let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
@@ -748,7 +740,7 @@ async fn existing_actions(
         let sql = format!(
             "SELECT idempotency_key, channel FROM actions WHERE creditor_id = {} \
              AND idempotency_key IN ({})",
-            p(backend, 1),
+            param(backend, 1),
             placeholder_list(backend, 2, part.len())
         );
         let mut query = sqlx::query(&sql).bind(creditor.0);
