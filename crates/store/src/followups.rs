@@ -2,7 +2,8 @@
 //! next to the dunning cases and planned by the same daily run into the same outbox.
 //!
 //! The run's follow-up half ([`Store::run_followups`]) is one transaction: it finds the
-//! customers who became dormant (one `GROUP BY` over their invoices), plans the follow-ups whose
+//! customers who became dormant (their invoices' dates, read for the customers whose case or
+//! day came, or for everyone: see `dormancy.rs`), plans the follow-ups whose
 //! `next_action_on` has come with the pure [`plan_followup`], and writes the outbox rows
 //! (`INSERT … ON CONFLICT DO NOTHING`, so a second run of the day writes nothing), the events
 //! and the follow-ups' new state. A dry run does the same and rolls back, so it reports exactly
