@@ -303,6 +303,11 @@ async fn run_day(
         )
         .await?;
     tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), followups = followups.len(), suppliers = suppliers.len(), "daily run done");
+    // The run's writes wait in SQLite's write-ahead log: copy them now, between the run and
+    // the sending, rather than inside a later request's commit.
+    if let Err(e) = store.checkpoint().await {
+        tracing::warn!(error = %e, "write-ahead log not checkpointed after the daily run");
+    }
     Ok(actions.len() + followups.len() + suppliers.len())
 }
 

@@ -305,11 +305,14 @@ pub(crate) async fn cancel_settled(
     Ok(cancelled)
 }
 
-pub(crate) async fn calendar_of(tx: &mut Tx, creditor: CreditorId) -> Result<BusinessCalendar> {
+pub(crate) async fn calendar_of(
+    conn: &mut sqlx::AnyConnection,
+    creditor: CreditorId,
+) -> Result<BusinessCalendar> {
     let alsace: Option<i64> =
         sqlx::query_scalar("SELECT alsace_moselle FROM creditors WHERE id = $1")
             .bind(creditor.0)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *conn)
             .await?;
     let alsace = alsace.ok_or_else(|| StoreError::UnknownCreditor(creditor.to_string()))?;
     Ok(BusinessCalendar::new(alsace != 0))

@@ -75,7 +75,7 @@ impl Store {
                             // thousand cases, each touching pages all over the cases, actions
                             // and events; at 4 MiB each commit also paid a checkpoint (two
                             // fsyncs and every page written twice), 70 ms of a chunk's 190. A
-                            // real run checkpoints once at its end (`run_day`).
+                            // real run leaves the copy to `Store::checkpoint`, after its work.
                             conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
                             Ok(())
                         })
@@ -135,7 +135,35 @@ impl Store {
         }
     }
 
+    /// Copies SQLite's write-ahead log into the database file (nothing to do on PostgreSQL).
+    ///
+    /// Commits only append to the log; SQLite copies it once it holds 64 MiB (see
+    /// `wal_autocheckpoint` above), inside whichever commit passes that size. A daily run
+    /// leaves tens of megabytes there: its command (`Store::close`) and the web server's
+    /// scheduler call this once their run is over, so that the copy (each page written a
+    /// second time, two fsyncs) is neither inside the run nor inside a later user's request.
+    /// PASSIVE: readers in progress are not waited for; what they still use is copied next time.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the pool. On SQLite the write-ahead log is first copied into the database and
+    /// emptied (TRUNCATE), so that a process that ends leaves one self-contained file behind
+    /// (a copy of it is then a whole database).
     pub async fn close(&self) {
+        if self.backend == Backend::Sqlite && !self.pool.is_closed() {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await
+            {
+                tracing::warn!(error = %e, "write-ahead log not checkpointed at close");
+            }
+        }
         self.pool.close().await;
     }
 }

@@ -51,6 +51,10 @@ pub(crate) struct Look {
 /// An aggregate row: customer, first, last, count.
 type DatesRow = (i64, String, String, i64);
 
+/// A customer's invoice dates as the incremental look reads them: customer id, first and last
+/// issue dates up to the day, how many, and the first issue date after it.
+type InvoiceDatesRow = (i64, Option<String>, Option<String>, i64, Option<String>);
+
 /// Reads the customers to look at on `options.as_of` with `months` of silence. A dry run of
 /// everyone only needs the customers silent for `months` already (`cutoff`), as before the
 /// incremental look: it writes nothing, so the others' next check dates do not matter.
@@ -173,38 +177,39 @@ pub(crate) async fn look(
     customers.dedup();
     let (mut dates, mut ahead, mut checks) = (Vec::new(), Vec::new(), Vec::new());
     for part in customers.chunks(BATCH) {
-        let mut binds = vec![JsonBind::Int(creditor.0), JsonBind::Text(&as_of)];
+        // One pass over each customer's invoice dates (`items_invoice_dates`) gives both the
+        // dates up to today and the first one ahead of it.
+        let mut binds = vec![JsonBind::Text(&as_of), JsonBind::Int(creditor.0)];
         binds.extend(part.iter().map(|id| JsonBind::Int(*id)));
-        let ids = placeholder_list(backend, 3, part.len());
-        let (first, second) = (param(backend, 1), param(backend, 2));
-        dates.extend(
-            json_rows::<DatesRow, _>(
-                &mut **tx,
-                backend,
-                &format!(
-                    "SELECT customer_id, MIN(issue_date) AS first, MAX(issue_date) AS last, COUNT(*) AS n \
-                     FROM items WHERE creditor_id = {first} AND kind = 'invoice' AND issue_date <= {second} \
-                     AND customer_id IN ({ids}) GROUP BY customer_id"
-                ),
-                "customer_id, first, last, n",
-                &binds,
-            )
-            .await?,
-        );
-        ahead.extend(
-            json_rows::<(i64, String), _>(
-                &mut **tx,
-                backend,
-                &format!(
-                    "SELECT customer_id, MIN(issue_date) AS next FROM items WHERE creditor_id = {first} \
-                     AND kind = 'invoice' AND issue_date > {second} AND customer_id IN ({ids}) \
-                     GROUP BY customer_id"
-                ),
-                "customer_id, next",
-                &binds,
-            )
-            .await?,
-        );
+        let rows: Vec<InvoiceDatesRow> = json_rows(
+            &mut **tx,
+            backend,
+            &format!(
+                "SELECT i.customer_id, \
+                 MIN(CASE WHEN i.issue_date <= d.day THEN i.issue_date END) AS first, \
+                 MAX(CASE WHEN i.issue_date <= d.day THEN i.issue_date END) AS last, \
+                 COUNT(CASE WHEN i.issue_date <= d.day THEN 1 END) AS n, \
+                 MIN(CASE WHEN i.issue_date > d.day THEN i.issue_date END) AS next \
+                 FROM (SELECT {} AS day) d CROSS JOIN items i \
+                 WHERE i.creditor_id = {} AND i.kind = 'invoice' AND i.customer_id IN ({}) \
+                 GROUP BY i.customer_id",
+                text_param(backend, 1),
+                param(backend, 2),
+                placeholder_list(backend, 3, part.len())
+            ),
+            "customer_id, first, last, n, next",
+            &binds,
+        )
+        .await?;
+        for (customer, first, last, n, next) in rows {
+            if let (Some(first), Some(last)) = (first, last) {
+                dates.push((customer, first, last, n));
+            }
+            if let Some(next) = next {
+                ahead.push((customer, next));
+            }
+        }
+        let first = param(backend, 1);
         let mut case_binds = vec![JsonBind::Int(creditor.0)];
         case_binds.extend(part.iter().map(|id| JsonBind::Int(*id)));
         // No `dormancy_check_on IS NOT NULL` here: SQLite would then walk the dates' index
@@ -232,6 +237,14 @@ pub(crate) async fn look(
         everyone: false,
         pending,
     })
+}
+
+/// The `n`th parameter as text (PostgreSQL cannot tell a bare parameter's type in a select list).
+fn text_param(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => param(backend, n),
+        Backend::Postgres => format!("CAST(${n} AS TEXT)"),
+    }
 }
 
 /// One [`Activity`] per customer named, from the three reads.

@@ -2,21 +2,25 @@
 //! customers, the pure core planner in memory in between.
 //!
 //! A run reads the list of cases to plan (due ones, or all with `--full`) in code order, then
-//! handles them in chunks of [`CHUNK`] customers, one transaction per chunk:
+//! handles them in chunks of [`CHUNK`] customers, on one connection, in transactions of up to
+//! [`CHUNKS_PER_TRANSACTION`] chunks (a daily run is one transaction). For each chunk:
 //!
-//! 1. lock the chunk's case rows and read their memory (the first statement writes, so SQLite
-//!    takes its write lock and PostgreSQL locks the rows; a case planned meanwhile by another run
-//!    is then skipped);
-//! 2. read the open items, the open disputes and the unallocated credits of the whole chunk in
-//!    one query each;
+//! 1. lock the chunk's case rows and read their memory (a SQLite transaction's first statement
+//!    writes, so it holds the database's write lock from then on; PostgreSQL locks the chunk's
+//!    rows; a case planned meanwhile by another run is then skipped);
+//! 2. read the open items, the open disputes, the unallocated credits and the planned outbox
+//!    rows of the whole chunk in one query each;
 //! 3. plan each case with [`relance_core::planner::plan`];
-//! 4. cancel the planned outbox rows that are settled (one read, one update), insert the new
+//! 4. cancel the planned outbox rows that are settled (one update), insert the new
 //!    actions (`INSERT … ON CONFLICT DO NOTHING RETURNING`, so a second run writes nothing), the
 //!    events, and the new case states (an upsert on the case key), each as multi-row statements.
 //!
 //! A dry run (`--dry-run`) reads the chunk's cases instead of locking them, plans them the same
 //! way, and looks up which of the planned actions are already in the outbox instead of
 //! inserting them: it writes nothing, so it costs reads only.
+//!
+//! A real run leaves its writes in SQLite's write-ahead log: copying them into the database
+//! file (a checkpoint) is done after the run, by `Store::checkpoint` or `Store::close`.
 //!
 //! The result is the same as planning each case in its own transaction (the tests of
 //! `tests/cases.rs` and `cli/tests/run.rs` hold on both engines); the cost is a handful of
@@ -33,7 +37,7 @@ use relance_core::party::CustomerKind;
 use relance_core::planner::{
     plan, status_on, CaseCustomer, CaseItem, CaseState, CaseStatus, PlannedAction, Policy,
 };
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Connection, Row};
 
 use crate::cases::{
     calendar_of, cancel_event, reminder_planned_event, status_text, CaseMemory, RunOptions, PENDING,
@@ -48,12 +52,12 @@ use crate::Store;
 const CHUNK: usize = 1000;
 /// The page cache of a dry run's connections (SQLite, 8 MiB), see `dry_run_chunk`.
 const DRY_RUN_PAGE_CACHE: &str = "PRAGMA cache_size = -8192";
+/// Chunks of a real run per transaction (10,000 customers: a daily run commits once).
+const CHUNKS_PER_TRANSACTION: usize = 10;
 /// Chunks of a dry run planned at once, each on its own connection (the SQLite pool has four).
 const DRY_RUN_CHUNKS_IN_FLIGHT: usize = 3;
 /// Rows per multi-row insert (21 columns: 21,000 parameters, under both engines' limits).
 const INSERT_ROWS: usize = 1000;
-
-type Tx = Transaction<'static, Any>;
 
 /// A case to plan, as listed at the start of the run.
 struct DueCustomer<'p> {
@@ -102,6 +106,30 @@ struct QueuedAction {
     invoices: Vec<String>,
 }
 
+/// What [`Store::read_chunk`] read for a chunk.
+struct ChunkReads {
+    /// Case id, memory and next action date, by customer id.
+    memories: HashMap<i64, (i64, String, Option<String>)>,
+    /// Open items, by customer id.
+    items: HashMap<i64, Vec<CaseItem>>,
+    /// Planned outbox rows in id order, by customer id (a real run only).
+    outbox: HashMap<i64, Vec<QueuedAction>>,
+    /// How long the reads took.
+    read: std::time::Duration,
+}
+
+/// Takes SQLite's write lock for the rest of the transaction: its first statement that writes
+/// does, so a no-op write to one row is enough (rewriting a chunk's thousand case rows for it,
+/// and again with their new state, cost a tenth of a daily run). From then on no other
+/// connection or process can commit until this transaction ends, and a busy database makes
+/// the run wait (up to the busy timeout) rather than plan from rows about to change.
+async fn take_write_lock(tx: &mut AnyConnection) -> Result<()> {
+    sqlx::query("UPDATE data_revision SET n = n WHERE id = 3")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// A case's new memory, status and next date, to write.
 struct CaseUpdate {
     customer: i64,
@@ -137,7 +165,13 @@ impl Store {
             let changed = self.refresh_grades(creditor, as_of).await?;
             tracing::info!(changed, "payer grades refreshed");
         }
-        let mut tx = self.pool.begin().await?;
+        // One connection for the whole run: SQLite empties a connection's page cache whenever
+        // another connection has written since its last transaction, so chunks spread over the
+        // pool's connections (which hands them out in turn) each read their pages from the file
+        // again; on one connection, a chunk finds in cache what the previous ones read and wrote.
+        let listing = std::time::Instant::now();
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
         let policies = crate::policies::load_policies(&mut *tx, creditor).await?;
         if options.full && !options.dry_run {
@@ -180,6 +214,11 @@ impl Store {
             .await?
         };
         tx.commit().await?;
+        tracing::debug!(
+            cases = due.len(),
+            elapsed_us = listing.elapsed().as_micros(),
+            "cases to plan listed"
+        );
         due.sort_unstable_by(|x, y| x.1.cmp(&y.1));
         let mut customers = Vec::with_capacity(due.len());
         for (id, code, kind, emails, tags, grade, named) in due {
@@ -210,6 +249,7 @@ impl Store {
             // rows (on their connections' threads) while the planner works on one (on this
             // task), and neither core waits for the slower half of a pair. The actions come
             // back in chunk order all the same.
+            drop(conn);
             let mut in_flight = FuturesOrdered::new();
             for chunk in customers.chunks(CHUNK) {
                 if in_flight.len() >= DRY_RUN_CHUNKS_IN_FLIGHT {
@@ -224,35 +264,37 @@ impl Store {
             }
             return Ok(out);
         }
-        for chunk in customers.chunks(CHUNK) {
-            let mut tx = self.pool.begin().await?;
-            let written = self
-                .run_chunk(&mut tx, creditor, chunk, &calendar, options)
-                .await?;
-            let committing = std::time::Instant::now();
-            if options.dry_run {
-                tx.rollback().await?;
-            } else {
-                tx.commit().await?;
+        // A real run commits every [`CHUNKS_PER_TRANSACTION`] chunks: a commit rewrites every
+        // page the transaction touched into the write-ahead log, and the pages of the cases,
+        // the outbox and the timeline that one chunk touches are touched again by the next
+        // ones (a daily run's six chunks in six transactions wrote 17,000 pages for 10,000
+        // distinct ones).
+        for group in customers.chunks(CHUNK * CHUNKS_PER_TRANSACTION) {
+            let mut tx = conn.begin().await?;
+            if backend == Backend::Sqlite {
+                take_write_lock(&mut tx).await?;
             }
+            for chunk in group.chunks(CHUNK) {
+                if backend == Backend::Postgres {
+                    self.lock_cases(&mut tx, creditor, chunk).await?;
+                }
+                let reads = self.read_chunk(&mut tx, creditor, chunk, options).await?;
+                out.extend(
+                    self.run_chunk(&mut tx, creditor, chunk, reads, &calendar, options)
+                        .await?,
+                );
+            }
+            let committing = std::time::Instant::now();
+            tx.commit().await?;
             tracing::debug!(
+                cases = group.len(),
                 commit_us = committing.elapsed().as_micros(),
-                "chunk committed"
-            );
-            out.extend(written);
-        }
-        if backend == Backend::Sqlite && !customers.is_empty() {
-            // Once for the whole run: the chunks' commits only appended to the write-ahead log
-            // (see `wal_autocheckpoint` in `db.rs`). PASSIVE: readers are not waited for.
-            let checkpointing = std::time::Instant::now();
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&self.pool)
-                .await?;
-            tracing::debug!(
-                checkpoint_us = checkpointing.elapsed().as_micros(),
-                "write-ahead log checkpointed"
+                "transaction committed"
             );
         }
+        // No checkpoint here: the commits only appended to the write-ahead log, and copying it
+        // into the database (writing each page a second time, two fsyncs) is the caller's to
+        // do once its work is over (`Store::checkpoint`; `Store::close` does it).
         Ok(out)
     }
 
@@ -271,51 +313,26 @@ impl Store {
             // raises it again on its connection (`IMPORT_PAGE_CACHE`).
             sqlx::query(DRY_RUN_PAGE_CACHE).execute(&mut *tx).await?;
         }
+        let reads = self.read_chunk(&mut tx, creditor, chunk, options).await?;
         let written = self
-            .run_chunk(&mut tx, creditor, chunk, calendar, options)
+            .run_chunk(&mut tx, creditor, chunk, reads, calendar, options)
             .await?;
         tx.rollback().await?;
         Ok(written)
     }
 
-    /// Plans one chunk of cases inside `tx` and records what was decided.
-    async fn run_chunk(
+    /// Reads what planning a chunk needs: the cases' memory, their open items (disputes
+    /// marked, unallocated payments as credits) and, for a real run, their planned outbox rows.
+    async fn read_chunk(
         &self,
-        tx: &mut Tx,
+        conn: &mut AnyConnection,
         creditor: CreditorId,
         chunk: &[DueCustomer<'_>],
-        calendar: &BusinessCalendar,
         options: RunOptions,
-    ) -> Result<Vec<PlannedAction>> {
+    ) -> Result<ChunkReads> {
         let backend = self.backend();
-        let as_of = options.as_of;
-        let as_of_text = as_of.to_string();
-        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
-
-        // Where a chunk's time goes, for `-vv` (`relance_store=debug`).
         let started = std::time::Instant::now();
-        // 1. Lock the case rows (a real run), then read their memory. SQLite has one writer at
-        // a time: a first statement that writes takes the database's write lock for the whole
-        // transaction, so a no-op write to one row does it (rewriting the chunk's thousand case
-        // rows here, and again with their new state below, cost a tenth of a daily run).
-        // PostgreSQL locks the rows themselves.
-        if !options.dry_run && backend == Backend::Sqlite {
-            sqlx::query("UPDATE data_revision SET n = n WHERE id = 3")
-                .execute(&mut **tx)
-                .await?;
-        } else if !options.dry_run {
-            let sql = format!(
-                "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({})",
-                param(backend, 1),
-                param(backend, 2),
-                placeholder_list(backend, 3, ids.len())
-            );
-            let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
-            for id in &ids {
-                query = query.bind(*id);
-            }
-            query.execute(&mut **tx).await?;
-        }
+        let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
         // The chunk's rows come back as one JSON aggregate per query (`json_rows`) rather than
         // a row each: sqlx hands SQLite rows over one by one between threads, and at 200,000
         // cases and a million items that hand-over cost more than SQLite's own work.
@@ -323,7 +340,7 @@ impl Store {
         binds.push(JsonBind::Int(creditor.0));
         binds.extend(ids.iter().map(|id| JsonBind::Int(*id)));
         let case_rows: Vec<CaseRow> = json_rows(
-            &mut **tx,
+            &mut *conn,
             backend,
             &format!(
                 "SELECT id, customer_id, state, next_action_on FROM cases \
@@ -347,7 +364,7 @@ impl Store {
         // batch's customers are found through `items_customer` / `payments_customer`, which
         // holds every column read here (on SQLite, since `open_minor` is a plain column).
         let item_rows: Vec<ItemRow> = json_rows(
-            &mut **tx,
+            &mut *conn,
             backend,
             &format!(
                 "SELECT i.customer_id, i.id, i.kind, i.number, i.due_date, i.currency, i.open_minor \
@@ -365,7 +382,7 @@ impl Store {
             "SELECT item_id FROM disputes WHERE creditor_id = $1 AND resolved_on IS NULL",
         )
         .bind(creditor.0)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .collect();
@@ -405,7 +422,7 @@ impl Store {
         for id in &ids {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *conn).await? {
             let payment: i64 = row.try_get("id")?;
             let currency = Currency::parse(&row.try_get::<String, _>("currency")?)?;
             items
@@ -421,7 +438,97 @@ impl Store {
                 });
         }
 
-        let read = started.elapsed();
+        let mut outbox: HashMap<i64, Vec<QueuedAction>> = HashMap::new();
+        if !options.dry_run {
+            // The planned outbox rows, to see which are settled.
+            // No ORDER BY in SQL: SQLite would then walk `actions_creditor_id` to get the id order,
+            // reading every outbox row of the creditor for each chunk (a cost that grows with the
+            // outbox, not with the cases due), instead of seeking `actions_customer_status`. The
+            // rows are put in id order below.
+            let sql = format!(
+                "SELECT id, customer_id, idempotency_key, step, notice, invoices FROM actions \
+                 WHERE creditor_id = {} AND status = 'planned' AND kind = 'receivable' AND customer_id IN ({})",
+                param(backend, 1),
+                placeholder_list(backend, 2, ids.len())
+            );
+            let queued_rows: Vec<QueuedRow> = json_rows(
+                &mut *conn,
+                backend,
+                &sql,
+                "id, customer_id, idempotency_key, step, notice, invoices",
+                &binds,
+            )
+            .await?;
+            for (id, customer, key, step, notice, invoices) in queued_rows {
+                let invoices: Vec<String> = serde_json::from_str(&invoices)
+                    .map_err(|e| StoreError::Corrupt(format!("action {id}: invoices: {e}")))?;
+                outbox.entry(customer).or_default().push(QueuedAction {
+                    id,
+                    key,
+                    step,
+                    notice,
+                    invoices,
+                });
+            }
+            for rows in outbox.values_mut() {
+                rows.sort_unstable_by_key(|queued| queued.id);
+            }
+        }
+        Ok(ChunkReads {
+            memories,
+            items,
+            outbox,
+            read: started.elapsed(),
+        })
+    }
+
+    /// Locks a chunk's case rows for the rest of the transaction (PostgreSQL), so that a case
+    /// planned meanwhile by another run is read as that run left it. On SQLite the whole
+    /// transaction holds the database's write lock from its first write on
+    /// ([`take_write_lock`]).
+    async fn lock_cases(
+        &self,
+        tx: &mut AnyConnection,
+        creditor: CreditorId,
+        chunk: &[DueCustomer<'_>],
+    ) -> Result<()> {
+        let backend = self.backend();
+        let sql = format!(
+            "UPDATE cases SET updated_at = {} WHERE creditor_id = {} AND customer_id IN ({})",
+            param(backend, 1),
+            param(backend, 2),
+            placeholder_list(backend, 3, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_text()).bind(creditor.0);
+        for customer in chunk {
+            query = query.bind(customer.id);
+        }
+        query.execute(&mut *tx).await?;
+        Ok(())
+    }
+
+    /// Plans one chunk of cases inside `tx` from what [`Store::read_chunk`] read, and records
+    /// what was decided.
+    async fn run_chunk(
+        &self,
+        tx: &mut AnyConnection,
+        creditor: CreditorId,
+        chunk: &[DueCustomer<'_>],
+        reads: ChunkReads,
+        calendar: &BusinessCalendar,
+        options: RunOptions,
+    ) -> Result<Vec<PlannedAction>> {
+        let backend = self.backend();
+        let as_of = options.as_of;
+        let as_of_text = as_of.to_string();
+        let ChunkReads {
+            mut memories,
+            mut items,
+            mut outbox,
+            read,
+        } = reads;
+        // Where a chunk's time goes, for `-vv` (`relance_store=debug`).
+        let started = std::time::Instant::now();
         // 3. Build and plan each case, in code order.
         let mut cases: Vec<ChunkCase> = Vec::with_capacity(chunk.len());
         let mut case_ids: Vec<i64> = Vec::with_capacity(chunk.len());
@@ -469,7 +576,7 @@ impl Store {
                 .bind(customer.id)
                 .bind(promise.made_on.to_string())
                 .bind(promise.amount.currency.code().to_string())
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await?;
                 promise.received = Money::from_minor(received, promise.amount.currency);
             }
@@ -517,43 +624,6 @@ impl Store {
 
         let planned = started.elapsed();
         // 4a. Cancel the planned outbox rows that are settled (before the new ones go in).
-        // No ORDER BY in SQL: SQLite would then walk `actions_creditor_id` to get the id order,
-        // reading every outbox row of the creditor for each chunk (a cost that grows with the
-        // outbox, not with the cases due), instead of seeking `actions_customer_status`. The
-        // rows are put in id order below.
-        let planned_ids: Vec<i64> = cases.iter().map(|c| c.customer.id).collect();
-        let sql = format!(
-            "SELECT id, customer_id, idempotency_key, step, notice, invoices FROM actions \
-             WHERE creditor_id = {} AND status = 'planned' AND kind = 'receivable' AND customer_id IN ({})",
-            param(backend, 1),
-            placeholder_list(backend, 2, planned_ids.len())
-        );
-        let mut binds = Vec::with_capacity(planned_ids.len() + 1);
-        binds.push(JsonBind::Int(creditor.0));
-        binds.extend(planned_ids.iter().map(|id| JsonBind::Int(*id)));
-        let queued_rows: Vec<QueuedRow> = json_rows(
-            &mut **tx,
-            backend,
-            &sql,
-            "id, customer_id, idempotency_key, step, notice, invoices",
-            &binds,
-        )
-        .await?;
-        let mut outbox: HashMap<i64, Vec<QueuedAction>> = HashMap::new();
-        for (id, customer, key, step, notice, invoices) in queued_rows {
-            let invoices: Vec<String> = serde_json::from_str(&invoices)
-                .map_err(|e| StoreError::Corrupt(format!("action {id}: invoices: {e}")))?;
-            outbox.entry(customer).or_default().push(QueuedAction {
-                id,
-                key,
-                step,
-                notice,
-                invoices,
-            });
-        }
-        for rows in outbox.values_mut() {
-            rows.sort_unstable_by_key(|queued| queued.id);
-        }
         let mut cancelled_ids: Vec<i64> = Vec::new();
         let mut cancel_events: Vec<Vec<NewEvent>> = Vec::with_capacity(cases.len());
         for (case, decided) in cases.iter().zip(&plans) {
@@ -615,7 +685,7 @@ impl Store {
             for id in ids {
                 query = query.bind(*id);
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut *tx).await?;
         }
 
         let cancelled = started.elapsed();
@@ -693,7 +763,7 @@ impl Store {
                     .bind(update.next_action_on.clone())
                     .bind(now.as_str());
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut *tx).await?;
         }
         // The follow-up half of the run looks at these customers' dormancy again (see
         // migration 0032): what changed their case may have changed it.
@@ -707,14 +777,14 @@ impl Store {
             for update in part {
                 query = query.bind(creditor.0).bind(update.customer);
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut *tx).await?;
         }
         tracing::debug!(
             cases = upserts.len(),
             actions = rows.len(),
             events = events.len(),
             read_us = read.as_micros(),
-            plan_us = (planned - read).as_micros(),
+            plan_us = planned.as_micros(),
             cancel_us = (cancelled - planned).as_micros(),
             actions_us = (actions_written - cancelled).as_micros(),
             events_us = (events_written - actions_written).as_micros(),
@@ -727,7 +797,7 @@ impl Store {
 
 /// The (key, channel) pairs of `rows` already in the outbox.
 async fn existing_actions(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     backend: Backend,
     creditor: CreditorId,
     rows: &[(&PlannedAction, &'static str)],
@@ -747,7 +817,7 @@ async fn existing_actions(
         for key in part {
             query = query.bind(*key);
         }
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *tx).await? {
             existing.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));
         }
     }
@@ -757,7 +827,7 @@ async fn existing_actions(
 /// Inserts outbox rows (action, channel) unless already there; returns the (key, channel)
 /// pairs actually inserted.
 async fn insert_actions(
-    tx: &mut Tx,
+    tx: &mut AnyConnection,
     backend: Backend,
     rows: &[(&PlannedAction, &'static str)],
 ) -> Result<HashSet<(String, String)>> {
@@ -768,7 +838,7 @@ async fn insert_actions(
         Some((first, _)) => {
             let zone: String = sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
                 .bind(first.creditor.0)
-                .fetch_one(&mut **tx)
+                .fetch_one(&mut *tx)
                 .await?;
             Some(zone.parse().unwrap_or(chrono_tz::Europe::Paris))
         }
@@ -818,7 +888,7 @@ async fn insert_actions(
                 .bind(local.map(|l| l.format("%Y-%m-%dT%H:%M").to_string()))
                 .bind(not_before);
         }
-        for row in query.fetch_all(&mut **tx).await? {
+        for row in query.fetch_all(&mut *tx).await? {
             inserted.insert((row.try_get("idempotency_key")?, row.try_get("channel")?));
         }
     }

@@ -822,3 +822,51 @@ on_both_databases!(
         assert_eq!(count("2026-02-16 courtesy_notice"), second_invoices);
     }
 );
+
+/// A finished command leaves one self-contained database: a real run's commit stays in
+/// SQLite's write-ahead log (the copy into the file is left to after the run), and
+/// `Store::close` copies the log into the file and empties it, so the file alone, copied
+/// elsewhere, holds the run's outbox.
+#[tokio::test]
+async fn a_closed_store_leaves_the_run_in_the_database_file() {
+    let db = common::sqlite().await;
+    let store = db.store.clone();
+    let c = creditor(&store, "Acme").await;
+    import(
+        &store,
+        c,
+        vec![invoice("F-001", "C1", "2026-02-04", "1200.00")],
+    )
+    .await;
+    assert_eq!(run(&store, c, "2026-02-05").await.len(), 1);
+    let dir = db
+        .dir
+        .as_ref()
+        .expect("a SQLite folder")
+        .path()
+        .to_path_buf();
+    let log_size = || {
+        std::fs::metadata(dir.join("test.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    };
+    assert!(log_size() > 0, "the run's commit is in the write-ahead log");
+    store.close().await;
+    assert_eq!(log_size(), 0, "the log is copied and emptied at close");
+
+    let copy = dir.join("copy.db");
+    std::fs::copy(dir.join("test.db"), &copy).expect("copy the database file");
+    let reopened = Store::open(&format!("sqlite://{}", copy.display()))
+        .await
+        .expect("open the copy");
+    assert_eq!(
+        outbox(&reopened, c).await,
+        [(
+            "first_reminder".to_string(),
+            "email".to_string(),
+            "planned".to_string()
+        )]
+    );
+    reopened.close().await;
+    db.finish().await;
+}

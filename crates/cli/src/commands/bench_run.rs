@@ -267,6 +267,8 @@ struct Timed {
     seconds: f64,
     /// Of which the receivables (`run_day`).
     receivables: f64,
+    /// The write-ahead log checkpoint after the run (SQLite), seconds.
+    checkpoint: f64,
     /// CPU seconds (user, system) of the process over the run: on a loaded machine the wall
     /// time also counts the waits for a core.
     user: f64,
@@ -278,8 +280,15 @@ impl std::fmt::Display for Timed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} actions in {:.3} s (receivables {:.3} s; CPU user {:.2} s, system {:.2} s); peak memory {}",
-            self.actions, self.seconds, self.receivables, self.user, self.system, self.peak
+            "{} actions in {:.3} s (receivables {:.3} s; CPU user {:.2} s, system {:.2} s; then the \
+             write-ahead log checkpoint {:.3} s); peak memory {}",
+            self.actions,
+            self.seconds,
+            self.receivables,
+            self.user,
+            self.system,
+            self.checkpoint,
+            self.peak
         )
     }
 }
@@ -308,7 +317,14 @@ async fn timed_run(
         .len();
     actions += store.run_suppliers(creditor, options).await?.len();
     let seconds = started.elapsed().as_secs_f64();
-    let (user, system) = match (cpu, cpu_seconds()) {
+    let cpu_after = cpu_seconds();
+    // What `relance run` does next, once its work is over (`Store::close`): the write-ahead log
+    // copied into the database. Timed on its own: it is not part of the planning, but a user
+    // of the command waits for it all the same.
+    let checkpointing = Instant::now();
+    store.checkpoint().await?;
+    let checkpoint = checkpointing.elapsed().as_secs_f64();
+    let (user, system) = match (cpu, cpu_after) {
         (Some(before), Some(after)) => (after.0 - before.0, after.1 - before.1),
         _ => (f64::NAN, f64::NAN),
     };
@@ -316,6 +332,7 @@ async fn timed_run(
         actions,
         seconds,
         receivables,
+        checkpoint,
         user,
         system,
         peak: peak_memory().unwrap_or_else(|| "unknown".into()),
