@@ -28,6 +28,13 @@ impl ItemKind {
     }
 
     pub fn parse(text: &str) -> Option<Self> {
+        // The stored forms first, without allocating: a planning run parses the kind of every
+        // open item it reads.
+        match text {
+            "invoice" => return Some(ItemKind::Invoice),
+            "credit_note" => return Some(ItemKind::CreditNote),
+            _ => {}
+        }
         match text.trim().to_lowercase().as_str() {
             "invoice" | "facture" | "inv" | "fa" | "" => Some(ItemKind::Invoice),
             "credit_note" | "credit note" | "creditnote" | "avoir" | "av" | "credit" => {

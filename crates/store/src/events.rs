@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use relance_core::ids::{CreditorId, CustomerId, ItemId};
 use sqlx::{Any, Row};
 
-use crate::db::{now_text, value_rows, Backend};
+use crate::db::{now_text, statement_parts, value_rows, Backend};
 use crate::error::Result;
 use crate::Store;
 
@@ -66,7 +66,7 @@ pub(crate) async fn append_many(
     events: &[NewEvent],
 ) -> Result<()> {
     let now = now_text();
-    for part in events.chunks(1000) {
+    for part in statement_parts(events, 256) {
         let sql = format!(
             "INSERT INTO events (creditor_id, customer_id, item_id, kind, occurred_on, recorded_at, summary, data) \
              VALUES {}",

@@ -870,3 +870,26 @@ async fn a_closed_store_leaves_the_run_in_the_database_file() {
     reopened.close().await;
     db.finish().await;
 }
+
+on_both_databases!(
+    invoice_numbers_with_quotes_and_backslashes_are_reminded_as_written,
+    |db: TestDb| async move {
+        // The run reads open items as one JSON aggregate and borrows their strings from it:
+        // a number JSON must escape comes out as written all the same.
+        let store = db.store;
+        let c = creditor(&store, "Acme").await;
+        import(
+            &store,
+            c,
+            vec![
+                invoice(r#"F-"7"\b"#, "C1", "2026-02-04", "100.00"),
+                invoice("F-\u{e9}t\u{e9}\t2", "C1", "2026-02-04", "50.00"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            run(&store, c, "2026-02-05").await,
+            ["2026-02-05 C1 first_reminder email F-\"7\"\\b,F-\u{e9}t\u{e9}\t2 150.00"]
+        );
+    }
+);
