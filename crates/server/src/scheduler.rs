@@ -269,19 +269,10 @@ async fn run_day(
     creditor: &CreditorRecord,
     today: NaiveDate,
 ) -> Result<usize, relance_store::StoreError> {
-    let actions = store
-        .run_day(
-            creditor.id,
-            RunOptions {
-                as_of: today,
-                dry_run: false,
-                full: false,
-            },
-        )
-        .await?;
-    // Then the follow-ups (quotes, prospects, dormant customers), into the same outbox.
-    let followups = store
-        .run_followups(
+    // The receivables, then the follow-ups (quotes, prospects, dormant customers) and the
+    // suppliers' late deliveries and wrong invoices, into the same outbox.
+    let run = store
+        .run_daily(
             creditor.id,
             RunOptions {
                 as_of: today,
@@ -291,17 +282,7 @@ async fn run_day(
             relance_store::followups::DEFAULT_DORMANT_MONTHS,
         )
         .await?;
-    // And the suppliers' late deliveries and wrong invoices.
-    let suppliers = store
-        .run_suppliers(
-            creditor.id,
-            RunOptions {
-                as_of: today,
-                dry_run: false,
-                full: false,
-            },
-        )
-        .await?;
+    let (actions, followups, suppliers) = (run.receivables, run.followups, run.suppliers);
     tracing::info!(creditor = %creditor.name, %today, actions = actions.len(), followups = followups.len(), suppliers = suppliers.len(), "daily run done");
     // The run's writes wait in SQLite's write-ahead log: copy them now, between the run and
     // the sending, rather than inside a later request's commit.

@@ -109,7 +109,13 @@ impl SuspendedIndexes {
     /// Builds the indexes again (each in one pass over the loaded table).
     pub(crate) async fn restore(self, tx: &mut Transaction<'static, Any>) -> Result<()> {
         for sql in self.statements.into_iter().chain(self.after) {
+            let started = std::time::Instant::now();
             sqlx::query(&sql).execute(&mut **tx).await?;
+            tracing::debug!(
+                statement = sql.split(" ON ").next().unwrap_or(&sql),
+                elapsed_ms = started.elapsed().as_millis(),
+                "set aside for a bulk load, built again"
+            );
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use crate::db::{json_rows, param, placeholder_list, value_rows, Backend, JsonBin
 use crate::error::Result;
 use crate::imports::parse_date;
 
-type Tx = Transaction<'static, Any>;
+type Tx<'c> = Transaction<'c, Any>;
 
 /// Customers per `IN (…)` list.
 const BATCH: usize = 1000;
@@ -59,7 +59,7 @@ type InvoiceDatesRow = (i64, Option<String>, Option<String>, i64, Option<String>
 /// everyone only needs the customers silent for `months` already (`cutoff`), as before the
 /// incremental look: it writes nothing, so the others' next check dates do not matter.
 pub(crate) async fn look(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     creditor: CreditorId,
     options: RunOptions,
@@ -288,7 +288,7 @@ fn assemble(
 /// After a real run's look: stores each customer's next check day where it changed, clears
 /// the pending customers handled and notes the look's months and day.
 pub(crate) async fn remember(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: Backend,
     creditor: CreditorId,
     as_of: NaiveDate,

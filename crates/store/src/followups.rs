@@ -25,7 +25,7 @@ use relance_core::planner::followup::{
 use relance_core::planner::{
     plan_followup, Channel, FollowUp, FollowUpKind, FollowUpStatus, PlannedAction,
 };
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 
 use crate::cases::{calendar_of, RunOptions};
 use crate::db::now_text;
@@ -34,7 +34,7 @@ use crate::events::{append, NewEvent};
 use crate::imports::parse_date;
 use crate::Store;
 
-type Tx = Transaction<'static, Any>;
+type Tx<'c> = Transaction<'c, Any>;
 
 /// Months without an invoice before a customer counts as dormant, unless twice their usual
 /// ordering interval is longer.
@@ -124,7 +124,11 @@ fn event(
 }
 
 /// The id of the customer with this code, created from `contact` when new.
-async fn ensure_contact(tx: &mut Tx, creditor: CreditorId, contact: &ContactInput) -> Result<i64> {
+async fn ensure_contact(
+    tx: &mut Tx<'_>,
+    creditor: CreditorId,
+    contact: &ContactInput,
+) -> Result<i64> {
     let existing: Option<i64> =
         sqlx::query_scalar("SELECT id FROM customers WHERE creditor_id = $1 AND code = $2")
             .bind(creditor.0)
@@ -158,7 +162,7 @@ async fn ensure_contact(tx: &mut Tx, creditor: CreditorId, contact: &ContactInpu
     Ok(id)
 }
 
-async fn customer_id(tx: &mut Tx, creditor: CreditorId, code: &str) -> Result<i64> {
+async fn customer_id(tx: &mut Tx<'_>, creditor: CreditorId, code: &str) -> Result<i64> {
     sqlx::query_scalar("SELECT id FROM customers WHERE creditor_id = $1 AND code = $2")
         .bind(creditor.0)
         .bind(code)
@@ -170,7 +174,7 @@ async fn customer_id(tx: &mut Tx, creditor: CreditorId, code: &str) -> Result<i6
 /// Closes the open follow-ups of `kinds` of a customer and cancels their planned rows; returns
 /// how many follow-ups it closed.
 async fn close_followups(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     customer: i64,
     kinds: &[FollowUpKind],
@@ -200,7 +204,7 @@ async fn close_followups(
 }
 
 /// Cancels the planned outbox rows of one follow-up.
-async fn cancel_planned(tx: &mut Tx, creditor: CreditorId, followup: i64) -> Result<u64> {
+async fn cancel_planned(tx: &mut Tx<'_>, creditor: CreditorId, followup: i64) -> Result<u64> {
     Ok(sqlx::query(
         "UPDATE actions SET status = 'cancelled', claimed_by = NULL, updated_at = $1 \
          WHERE creditor_id = $2 AND followup_id = $3 AND status IN ('planned', 'rendered')",
@@ -601,15 +605,30 @@ impl Store {
 
     /// The follow-up half of the daily run (see the module documentation). Returns the actions
     /// written (with `dry_run`, those that would be).
-    #[tracing::instrument(skip(self))]
     pub async fn run_followups(
         &self,
         creditor: CreditorId,
         options: RunOptions,
         dormant_months: u32,
     ) -> Result<Vec<PlannedAction>> {
+        let mut conn = self.pool.acquire().await?;
+        self.run_followups_on(&mut conn, creditor, options, dormant_months)
+            .await
+    }
+
+    /// [`Store::run_followups`] on a connection the caller holds: the daily run's own, whose
+    /// page cache holds the cases and customers its receivables half just read and wrote
+    /// ([`Store::run_daily`]).
+    #[tracing::instrument(skip(self, conn))]
+    pub(crate) async fn run_followups_on(
+        &self,
+        conn: &mut AnyConnection,
+        creditor: CreditorId,
+        options: RunOptions,
+        dormant_months: u32,
+    ) -> Result<Vec<PlannedAction>> {
         let as_of = options.as_of;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
         let time_zone: String = sqlx::query_scalar("SELECT time_zone FROM creditors WHERE id = $1")
             .bind(creditor.0)
@@ -957,7 +976,7 @@ impl Store {
 /// replied, expired), or whose customer (dormant) now has a dispute or an overdue invoice, with
 /// the reason. Receivable rows are not looked at.
 pub(crate) async fn blocked_followups(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     actions: &[&crate::outbox::ClaimedAction],
     today: NaiveDate,
@@ -1004,7 +1023,7 @@ pub(crate) async fn blocked_followups(
     Ok(out)
 }
 
-async fn opted_out(tx: &mut Tx, creditor: CreditorId, customer: i64) -> Result<bool> {
+async fn opted_out(tx: &mut Tx<'_>, creditor: CreditorId, customer: i64) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM optouts WHERE creditor_id = $1 AND customer_id = $2",
     )
@@ -1052,7 +1071,7 @@ fn record_of(row: &sqlx::any::AnyRow) -> Result<FollowUpRecord> {
 /// The customers of `customers` with an overdue invoice on `as_of` (one indexed lookup per
 /// thousand customers, through `items_customer`).
 async fn overdue_among(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     backend: crate::db::Backend,
     creditor: CreditorId,
     as_of: NaiveDate,

@@ -42,3 +42,4 @@ pub mod work;
 
 pub use db::{redact as redact_url, Backend, Store};
 pub use error::StoreError;
+pub use run::DailyRun;

@@ -26,7 +26,7 @@ use relance_core::planner::supplier::{
 };
 use relance_core::planner::{Channel, PlannedAction};
 use rust_decimal::Decimal;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Connection, Row, Transaction};
 
 use crate::cases::{calendar_of, RunOptions};
 use crate::db::now_text;
@@ -35,7 +35,7 @@ use crate::events::{append, NewEvent};
 use crate::imports::parse_date;
 use crate::Store;
 
-type Tx = Transaction<'static, Any>;
+type Tx<'c> = Transaction<'c, Any>;
 
 /// The prefix of a supplier's party code in `customers`.
 pub const PARTY_PREFIX: &str = "supplier:";
@@ -167,7 +167,7 @@ fn address_text(address: Option<&str>) -> Option<String> {
 
 /// The ids (supplier, party) of a supplier, created or brought up to date from `input`.
 async fn ensure_supplier(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     input: &SupplierInput,
     cache: &mut HashMap<String, (i64, i64)>,
@@ -269,7 +269,7 @@ async fn ensure_supplier(
 
 /// Cancels the planned outbox rows about one supplier document.
 async fn cancel_planned(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     kind: &str,
     document: i64,
@@ -297,7 +297,7 @@ fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
 
 /// Marks order `id` delivered on `on`, stops its chase and cancels what it still had planned.
 async fn deliver(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     id: i64,
     party: i64,
@@ -549,16 +549,27 @@ impl Store {
 
     /// The supplier half of the daily run (see the module documentation). Returns the actions
     /// written (with `dry_run`, those that would be).
-    #[tracing::instrument(skip(self))]
     pub async fn run_suppliers(
         &self,
+        creditor: CreditorId,
+        options: RunOptions,
+    ) -> Result<Vec<PlannedAction>> {
+        let mut conn = self.pool.acquire().await?;
+        self.run_suppliers_on(&mut conn, creditor, options).await
+    }
+
+    /// [`Store::run_suppliers`] on a connection the caller holds ([`Store::run_daily`]).
+    #[tracing::instrument(skip(self, conn))]
+    pub(crate) async fn run_suppliers_on(
+        &self,
+        conn: &mut AnyConnection,
         creditor: CreditorId,
         options: RunOptions,
     ) -> Result<Vec<PlannedAction>> {
         let as_of = options.as_of;
         let ladder = SupplierLadder::default();
         let tolerance = Tolerance::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let calendar = calendar_of(&mut tx, creditor).await?;
         let mut written = Vec::new();
 
@@ -888,7 +899,7 @@ impl Store {
 }
 
 async fn insert_action(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     action: &PlannedAction,
     channel: Channel,
@@ -1025,7 +1036,7 @@ async fn invoice_rows(
 /// ids (of `actions`) whose order has been delivered meanwhile, with the reason. Invoice
 /// disputes always leave (the invoice stays wrong whatever happens to the order).
 pub(crate) async fn blocked_suppliers(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     creditor: CreditorId,
     actions: &[&crate::outbox::ClaimedAction],
 ) -> Result<HashMap<i64, String>> {

@@ -237,8 +237,9 @@ async fn happen(store: &Store, creditor: CreditorId, on: NaiveDate, what: &Happe
     }
 }
 
-/// A run of `day` as `relance run` does it, the follow-up half looking at everyone with
-/// `everyone`. Returns `DAY CUSTOMER STEP CHANNEL` lines.
+/// A run of `day`. Incrementally, as `relance run` and the server do it: `run_daily`, both
+/// halves on one connection. With `everyone`, the halves called one by one, the follow-up
+/// half looking at everyone. Returns `DAY CUSTOMER STEP CHANNEL` lines.
 async fn run(
     store: &Store,
     creditor: CreditorId,
@@ -251,20 +252,35 @@ async fn run(
         dry_run: false,
         full: false,
     };
-    let mut actions = store.run_day(creditor, options).await.expect("run");
-    actions.extend(
+    let actions = if everyone {
+        let mut actions = store.run_day(creditor, options).await.expect("run");
+        actions.extend(
+            store
+                .run_followups(
+                    creditor,
+                    RunOptions {
+                        full: true,
+                        ..options
+                    },
+                    months,
+                )
+                .await
+                .expect("follow-ups"),
+        );
+        actions.extend(
+            store
+                .run_suppliers(creditor, options)
+                .await
+                .expect("suppliers"),
+        );
+        actions
+    } else {
         store
-            .run_followups(
-                creditor,
-                RunOptions {
-                    full: everyone,
-                    ..options
-                },
-                months,
-            )
+            .run_daily(creditor, options, months)
             .await
-            .expect("follow-ups"),
-    );
+            .expect("daily run")
+            .into_actions()
+    };
     actions
         .iter()
         .flat_map(|a| {

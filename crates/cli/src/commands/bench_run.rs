@@ -309,13 +309,11 @@ async fn timed_run(
     reset_peak_memory();
     let cpu = cpu_seconds();
     let started = Instant::now();
-    let mut actions = store.run_day(creditor, options).await?.len();
-    let receivables = started.elapsed().as_secs_f64();
-    actions += store
-        .run_followups(creditor, options, crate::cli::DEFAULT_DORMANT_MONTHS)
-        .await?
-        .len();
-    actions += store.run_suppliers(creditor, options).await?.len();
+    let run = store
+        .run_daily(creditor, options, crate::cli::DEFAULT_DORMANT_MONTHS)
+        .await?;
+    let receivables = run.receivables_took.as_secs_f64();
+    let actions = run.into_actions().len();
     let seconds = started.elapsed().as_secs_f64();
     let cpu_after = cpu_seconds();
     // What `relance run` does next, once its work is over (`Store::close`): the write-ahead log

@@ -33,15 +33,12 @@ pub async fn run(store: &Store, wanted: Option<&str>, args: RunArgs) -> anyhow::
         dry_run: args.dry_run,
         full: args.full,
     };
-    let mut actions = store.run_day(creditor.id, options).await?;
-    // The follow-ups (quotes, prospects, dormant customers) go to the same outbox.
-    actions.extend(
-        store
-            .run_followups(creditor.id, options, args.dormant_months)
-            .await?,
-    );
-    // The suppliers' late deliveries and wrong invoices, into the same outbox.
-    actions.extend(store.run_suppliers(creditor.id, options).await?);
+    // The receivables, then the follow-ups (quotes, prospects, dormant customers) and the
+    // suppliers' late deliveries and wrong invoices, into the same outbox.
+    let actions = store
+        .run_daily(creditor.id, options, args.dormant_months)
+        .await?
+        .into_actions();
     if args.json {
         print_json(&actions)?;
     } else {
