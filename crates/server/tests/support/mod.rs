@@ -70,6 +70,23 @@ impl Drop for Sink {
     }
 }
 
+/// Sends `request` through the router in process: its status, headers and body as text.
+pub async fn oneshot(
+    app: &Router,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
 pub struct App {
     pub app: Router,
 }
@@ -79,16 +96,7 @@ impl App {
         &self,
         request: Request<Body>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let response = self.app.clone().oneshot(request).await.expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        oneshot(&self.app, request).await
     }
 
     pub async fn get(&self, path: &str, cookie: &str) -> (StatusCode, String) {

@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use chrono::{Days, NaiveDate};
-use http_body_util::BodyExt;
 use relance_core::ids::CreditorId;
 use relance_core::ledger::ItemKind;
 use relance_core::money::Money;
@@ -20,7 +19,6 @@ use relance_store::imports::InvoiceRecord;
 use relance_store::users::Role;
 use relance_store::Store;
 use rust_decimal::Decimal;
-use tower::ServiceExt;
 
 use super::PASSWORD;
 
@@ -229,16 +227,7 @@ impl World {
         &self,
         request: Request<Body>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let response = self.app.clone().oneshot(request).await.expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        (status, headers, String::from_utf8_lossy(&body).into_owned())
+        super::oneshot(&self.app, request).await
     }
 
     pub async fn get(
