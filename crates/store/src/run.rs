@@ -70,7 +70,8 @@ const CHUNKS_PER_TRANSACTION: usize = 10;
 const NO_CACHE_SPILL: &str = "PRAGMA cache_spill = 16384";
 /// The pool's default, put back when the run is over.
 const CACHE_SPILL: &str = "PRAGMA cache_spill = ON";
-/// Chunks of a dry run planned at once, each on its own connection (the SQLite pool has four).
+/// Chunks of a dry run planned at once, each on its own connection (the SQLite pool has four:
+/// these three and the one the run keeps from its listing).
 const DRY_RUN_CHUNKS_IN_FLIGHT: usize = 3;
 /// Rows per multi-row statement (then fewer, see [`statement_parts`]; 21 columns: 5,376
 /// parameters, under both engines' limits).
@@ -192,9 +193,9 @@ impl Store {
     /// Plans and carries out the runs of day `as_of`: for each case due (or every case with
     /// `full`), plans it with the core planner, writes its actions to the outbox (one row per
     /// channel, once), records a `reminder_planned` event per action and stores the case's new
-    /// state and `next_action_on`. Cases are handled in chunks, one transaction per chunk (see
-    /// the module documentation). Returns the actions written (with `dry_run`, those that would
-    /// be), by customer code.
+    /// state and `next_action_on`. Cases are handled in chunks of 1,000, in transactions of
+    /// up to ten chunks (`CHUNKS_PER_TRANSACTION`; see the module documentation). Returns the
+    /// actions written (with `dry_run`, those that would be), by customer code.
     pub async fn run_day(
         &self,
         creditor: CreditorId,
