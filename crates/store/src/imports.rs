@@ -22,6 +22,10 @@ use crate::error::{Result, StoreError};
 use crate::events::{append, NewEvent};
 use crate::Store;
 
+mod first_load;
+
+use first_load::FirstLoad;
+
 /// One invoice or credit note read from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvoiceRecord {
@@ -85,6 +89,8 @@ pub struct InvoiceImport {
     bulk_checked: bool,
     /// Indexes dropped for a first, large load; built again before the commit.
     suspended: Vec<SuspendedIndexes>,
+    /// A first load on SQLite: batches written while the next is built (see `first_load`).
+    first_load: Option<FirstLoad>,
 }
 
 impl Store {
@@ -127,6 +133,24 @@ impl Store {
         .bind(now_text())
         .fetch_one(&mut *tx)
         .await?;
+        let first_load = if self.backend() == crate::Backend::Sqlite && items_before == 0 {
+            // Read after the insert above, which took the database's write lock: no other
+            // writer can take a customer id until this import ends.
+            let next_customer_id: i64 = sqlx::query_scalar(
+                "SELECT CAST(MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'customers'), 0), \
+                 COALESCE((SELECT MAX(id) FROM customers), 0)) + 1 AS BIGINT)",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            Some(FirstLoad::new(
+                creditor.0,
+                import_id,
+                next_customer_id,
+                &now_text(),
+            ))
+        } else {
+            None
+        };
         Ok(InvoiceImport {
             backend: self.backend(),
             import_id,
@@ -142,6 +166,7 @@ impl Store {
             ledger_was_empty: items_before == 0,
             bulk_checked: false,
             suspended: Vec::new(),
+            first_load,
         })
     }
 }
@@ -160,6 +185,7 @@ impl InvoiceImport {
     pub async fn commit(mut self, warnings: u64) -> Result<ImportSummary> {
         let started = std::time::Instant::now();
         self.flush().await?;
+        self.write_pending().await?;
         for indexes in std::mem::take(&mut self.suspended) {
             indexes.restore(&mut self.tx).await?;
         }
@@ -215,6 +241,9 @@ impl InvoiceImport {
                 }
             }
         }
+        if self.first_load.is_some() {
+            return self.flush_first_load(batch).await;
+        }
         self.summary.rows += batch.len() as u64;
         self.upsert_customers(&batch).await?;
         let existing = if self.ledger_was_empty {
@@ -245,6 +274,69 @@ impl InvoiceImport {
         }
         self.batch = batch;
         self.batch.clear();
+        Ok(())
+    }
+
+    /// A batch of a first load on SQLite: the previous batch's statement runs on SQLite's
+    /// thread while this one is built (see `first_load`).
+    async fn flush_first_load(&mut self, mut batch: Vec<InvoiceRecord>) -> Result<()> {
+        use std::future::Future as _;
+        let InvoiceImport {
+            tx,
+            first_load,
+            customers,
+            summary,
+            changed_customers,
+            touched_customers,
+            ..
+        } = self;
+        let Some(load) = first_load.as_mut() else {
+            return Err(StoreError::Corrupt("a first load without its state".into()));
+        };
+        let pending = load.pending.take();
+        let built = {
+            let mut previous = std::pin::pin!(async {
+                match pending {
+                    Some(statement) => statement.run(tx).await,
+                    None => Ok(()),
+                }
+            });
+            // The first poll hands the statement to SQLite's thread; it runs while this
+            // thread builds the next batch, and is awaited only then.
+            let started =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(previous.as_mut().poll(cx))).await;
+            let built = load.build(
+                &mut batch,
+                customers,
+                summary,
+                [changed_customers, touched_customers],
+            );
+            match started {
+                std::task::Poll::Ready(written) => written?,
+                std::task::Poll::Pending => previous.await?,
+            }
+            built?
+        };
+        let (statement, updates) = built;
+        load.pending = Some(statement);
+        if !updates.is_empty() {
+            // The customers changed may be created by the statement just built: run it first.
+            self.write_pending().await?;
+            for update in updates {
+                self.update_customer(&update.next, &update.changes, update.line)
+                    .await?;
+            }
+        }
+        self.batch = batch;
+        self.batch.clear();
+        Ok(())
+    }
+
+    /// Runs the statement a first load left waiting, if any.
+    async fn write_pending(&mut self) -> Result<()> {
+        if let Some(statement) = self.first_load.as_mut().and_then(|l| l.pending.take()) {
+            statement.run(&mut self.tx).await?;
+        }
         Ok(())
     }
 

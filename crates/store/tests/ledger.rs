@@ -848,3 +848,99 @@ on_both_databases!(
         assert_eq!((again.created, again.duplicates), (0, 2_102));
     }
 );
+
+on_both_databases!(
+    a_first_load_numbers_its_customers_after_every_id_ever_given_and_keeps_their_changes,
+    |db: TestDb| async move {
+        let store = db.store;
+        let sqlite = store.backend() == relance_store::Backend::Sqlite;
+        let a = creditor(&store, "A").await;
+        import(&store, a, bulk(40)).await;
+        // A customer written and removed again: SQLite never gives its id a second time.
+        sqlx::query(
+            "INSERT INTO customers (id, creditor_id, code, name, kind, created_at, updated_at) \
+             VALUES (10000, $1, 'GONE', 'Gone', 'business', 'x', 'x')",
+        )
+        .bind(a.0)
+        .execute(store.pool())
+        .await
+        .expect("insert");
+        sqlx::query("DELETE FROM customers WHERE id = 10000")
+            .execute(store.pool())
+            .await
+            .expect("delete");
+
+        // Creditor B's first load, over several write batches, with the same customer codes
+        // as A's; K1 gets a new name and address on a line of a later batch.
+        let b = creditor(&store, "B").await;
+        let mut rows = bulk(2_600);
+        let late = rows.len() - 2;
+        rows[late].customer.code = "K1".into();
+        rows[late].customer.name = Some("Client K1 renamed".into());
+        rows[late].customer.address = Some("2 rue B\n69001 Lyon".into());
+        let summary = import(&store, b, rows).await;
+        assert_eq!((summary.created, summary.customers_created), (2_600, 37));
+        assert_eq!(summary.customers_updated, 1, "{:?}", summary.changes);
+
+        let ids = |c: CreditorId| {
+            let pool = store.pool().clone();
+            async move {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM customers WHERE creditor_id = $1 ORDER BY id",
+                )
+                .bind(c.0)
+                .fetch_all(&pool)
+                .await
+                .expect("ids");
+                ids
+            }
+        };
+        let (a_ids, b_ids) = (ids(a).await, ids(b).await);
+        assert_eq!((a_ids.len(), b_ids.len()), (37, 37));
+        if sqlite {
+            assert!(b_ids[0] > 10_000, "{b_ids:?}");
+        }
+        assert!(b_ids.iter().all(|id| !a_ids.contains(id)));
+        // Every invoice of B points at one of B's customers, with its own code.
+        let mismatched: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM items i JOIN customers k ON k.id = i.customer_id \
+             WHERE i.creditor_id = $1 AND (k.creditor_id <> $1 OR k.code <> 'K' || CAST(CAST(substr(i.number, 3) AS INTEGER) % 37 AS TEXT))",
+        )
+        .bind(b.0)
+        .fetch_one(store.pool())
+        .await
+        .expect("mismatched");
+        // The renamed line belongs to K1 rather than its usual customer.
+        assert_eq!(mismatched, 1);
+
+        let k1: (String, String) = sqlx::query_as(
+            "SELECT name, address FROM customers WHERE creditor_id = $1 AND code = 'K1'",
+        )
+        .bind(b.0)
+        .fetch_one(store.pool())
+        .await
+        .expect("K1");
+        assert_eq!(
+            k1,
+            ("Client K1 renamed".into(), "2 rue B\n69001 Lyon".into())
+        );
+        let event: String = sqlx::query_scalar(
+            "SELECT e.data FROM events e JOIN customers k ON k.id = e.customer_id \
+             WHERE e.creditor_id = $1 AND e.kind = 'customer_changed' AND k.code = 'K1'",
+        )
+        .bind(b.0)
+        .fetch_one(store.pool())
+        .await
+        .expect("event");
+        let data: serde_json::Value = serde_json::from_str(&event).expect("json");
+        assert_eq!(data["line"], serde_json::json!(late as u64 + 2));
+        // A's customers are as A's import wrote them.
+        let a_k1: String =
+            sqlx::query_scalar("SELECT name FROM customers WHERE creditor_id = $1 AND code = 'K1'")
+                .bind(a.0)
+                .fetch_one(store.pool())
+                .await
+                .expect("A's K1");
+        assert_eq!(a_k1, "Client K1");
+    }
+);
