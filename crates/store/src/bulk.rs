@@ -23,17 +23,12 @@ use crate::Backend;
 /// Moves every data revision counter: run once after a load whose row triggers were set aside.
 const BUMP_REVISION: &str = "UPDATE data_revision SET n = n + 1";
 
-/// Lets SQLite's sorter use a helper thread while the indexes are built (reset afterwards).
-const SORT_THREADS: &str = "PRAGMA threads = 2";
-
 /// Indexes set aside, with the statements that re-create them.
 #[derive(Debug, Default)]
 pub(crate) struct SuspendedIndexes {
     statements: Vec<String>,
     /// Run after the statements: the rebuild of a full-text table whose triggers were set aside.
     after: Vec<String>,
-    /// SQLite: the index builds may sort on a second thread.
-    sqlite: bool,
 }
 
 impl SuspendedIndexes {
@@ -108,20 +103,11 @@ impl SuspendedIndexes {
                 "indexes set aside for a bulk load"
             );
         }
-        Ok(SuspendedIndexes {
-            statements,
-            after,
-            sqlite: backend == Backend::Sqlite,
-        })
+        Ok(SuspendedIndexes { statements, after })
     }
 
     /// Builds the indexes again (each in one pass over the loaded table).
     pub(crate) async fn restore(self, tx: &mut Transaction<'static, Any>) -> Result<()> {
-        // SQLite sorts an index's entries on one thread unless told it may use more; the
-        // rows are all loaded by now, so the second core has nothing else to do.
-        if self.sqlite {
-            sqlx::query(SORT_THREADS).execute(&mut **tx).await?;
-        }
         for sql in self.statements.into_iter().chain(self.after) {
             let started = std::time::Instant::now();
             sqlx::query(&sql).execute(&mut **tx).await?;
@@ -130,9 +116,6 @@ impl SuspendedIndexes {
                 elapsed_ms = started.elapsed().as_millis(),
                 "set aside for a bulk load, built again"
             );
-        }
-        if self.sqlite {
-            sqlx::query("PRAGMA threads = 0").execute(&mut **tx).await?;
         }
         Ok(())
     }

@@ -53,34 +53,9 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool_options = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL: readers never block the writer; busy_timeout: a second
-                            // writer waits instead of failing at once.
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                            // 32 MiB of page cache (allocated only as used): a reader of the
-                            // whole ledger (a full run, a report) finds the rest in the system's
-                            // file cache, and a process's memory stays small with several
-                            // connections. An import raises its own (`IMPORT_PAGE_CACHE`).
-                            conn.execute("PRAGMA cache_size = -32768").await?;
-                            conn.execute("PRAGMA temp_store = MEMORY").await?;
-                            // Copy the write-ahead log into the database once it holds 64 MiB
-                            // rather than SQLite's 4 MiB: a daily run commits a transaction per
-                            // thousand cases, each touching pages all over the cases, actions
-                            // and events; at 4 MiB each commit also paid a checkpoint (two
-                            // fsyncs and every page written twice), 70 ms of a chunk's 190. A
-                            // real run leaves the copy to `Store::checkpoint`, after its work.
-                            conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
-                            Ok(())
-                        })
-                    })
-            }
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _meta| Box::pin(sqlite_settings(conn, true))),
             Backend::Postgres => AnyPoolOptions::new().max_connections(8),
         };
         let pool = pool_options
@@ -88,6 +63,27 @@ impl Store {
             .connect_with(options)
             .await?;
         Ok(Store { pool, backend })
+    }
+
+    /// SQLite: a pool of one connection to the same database that does not check foreign
+    /// keys, for the first load of a ledger (`imports/first_load.rs`). SQLite ignores
+    /// `PRAGMA foreign_keys` inside a transaction, so the setting needs a connection of its own;
+    /// the import closes the pool when it ends, and no other code ever gets that connection.
+    /// `None` for an in-memory database, which a second connection would not see.
+    pub(crate) async fn first_load_pool(&self) -> Result<Option<AnyPool>> {
+        let options = (*self.pool.connect_options()).clone();
+        let url = options.database_url.as_str();
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Ok(None);
+        }
+        Ok(Some(
+            AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(|conn, _meta| Box::pin(sqlite_settings(conn, false)))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await?,
+        ))
     }
 
     /// Applies the embedded migrations that are not applied yet; returns how many ran.
@@ -255,6 +251,39 @@ pub(crate) fn placeholder_list(backend: Backend, start: usize, count: usize) -> 
         .map(|n| format!("${n}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The settings of every SQLite connection. `foreign_keys` is false only for the connection of
+/// a first load (see [`Store::first_load_pool`]).
+async fn sqlite_settings(
+    conn: &mut sqlx::AnyConnection,
+    foreign_keys: bool,
+) -> std::result::Result<(), sqlx::Error> {
+    // WAL: readers never block the writer; busy_timeout: a second
+    // writer waits instead of failing at once.
+    conn.execute("PRAGMA journal_mode = WAL").await?;
+    conn.execute("PRAGMA busy_timeout = 10000").await?;
+    conn.execute(if foreign_keys {
+        "PRAGMA foreign_keys = ON"
+    } else {
+        "PRAGMA foreign_keys = OFF"
+    })
+    .await?;
+    conn.execute("PRAGMA synchronous = NORMAL").await?;
+    // 32 MiB of page cache (allocated only as used): a reader of the
+    // whole ledger (a full run, a report) finds the rest in the system's
+    // file cache, and a process's memory stays small with several
+    // connections. An import raises its own (`IMPORT_PAGE_CACHE`).
+    conn.execute("PRAGMA cache_size = -32768").await?;
+    conn.execute("PRAGMA temp_store = MEMORY").await?;
+    // Copy the write-ahead log into the database once it holds 64 MiB
+    // rather than SQLite's 4 MiB: a daily run commits a transaction per
+    // thousand cases, each touching pages all over the cases, actions
+    // and events; at 4 MiB each commit also paid a checkpoint (two
+    // fsyncs and every page written twice), 70 ms of a chunk's 190. A
+    // real run leaves the copy to `Store::checkpoint`, after its work.
+    conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
+    Ok(())
 }
 
 /// The page cache of a connection that imports (SQLite; up to 96 MiB, allocated only as used):

@@ -934,6 +934,20 @@ on_both_databases!(
         .expect("event");
         let data: serde_json::Value = serde_json::from_str(&event).expect("json");
         assert_eq!(data["line"], serde_json::json!(late as u64 + 2));
+        // The first load's connection, which does not check foreign keys, never serves anyone
+        // else: every connection of the store's pool checks them.
+        if sqlite {
+            let mut held = Vec::new();
+            for _ in 0..4 {
+                let mut conn = store.pool().acquire().await.expect("connection");
+                let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .expect("pragma");
+                assert_eq!(on, 1);
+                held.push(conn);
+            }
+        }
         // A's customers are as A's import wrote them.
         let a_k1: String =
             sqlx::query_scalar("SELECT name FROM customers WHERE creditor_id = $1 AND code = 'K1'")

@@ -13,7 +13,9 @@
 //! hands that statement to SQLite's thread and builds the next batch meanwhile. Customer ids
 //! are given here, following the table's own sequence, instead of being read back from an
 //! `INSERT … RETURNING`: the import holds the database's write lock from its first statement,
-//! so no other writer can take an id in between.
+//! so no other writer can take an id in between. For the same reason (every customer, creditor
+//! and import an invoice points at was just written or read by the import) the load runs on a
+//! connection that does not check foreign keys (`Store::first_load_pool`).
 //!
 //! PostgreSQL keeps the general path (its inserts go through one JSON parameter already, and
 //! its sequences are shared with concurrent sessions).
